@@ -1,0 +1,89 @@
+"""Run-time dependencies of the graph: catalogue, index, rankers, provider. Built once per process.
+
+Loading is where heavy work may happen (first index build, first ranker fit, first classifier fit), each
+cached on disk under a content hash, so a chat turn only reads.
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+from dataclasses import dataclass, field
+
+import numpy as np
+
+from convrec.core.catalogue import Catalogue
+from convrec.core.data import load_catalogue
+from convrec.core.encoder import load_encoder
+from convrec.core.llm import Provider, make_provider
+from convrec.core.settings import Settings
+from convrec.retrieval.documents import kg_facts_trustworthy
+from convrec.retrieval.index import ItemIndex
+from convrec.training.intent import load_or_train
+from convrec.training.interactions import Interactions
+from convrec.training.rankers.base import Ranker, fit_or_load
+
+from .offline.provider import OfflineProvider
+
+log = logging.getLogger(__name__)
+
+
+@dataclass
+class AgentContext:
+    """What every node may read; nothing in it changes during a turn."""
+
+    settings: Settings
+    catalogue: Catalogue
+    index: ItemIndex
+    interactions: Interactions
+    rankers: dict[str, Ranker]
+    provider: Provider
+    kg_trusted: bool = False
+    load_seconds: dict[str, float] = field(default_factory=dict)
+
+    @property
+    def popularity_norm(self) -> dict[int, float]:
+        """Popularity in 0-1 (log counts blended with a shrunk mean rating), cached on first use."""
+        if not hasattr(self, "_popularity_norm"):
+            counts = self.catalogue.popularity.astype(float)
+            log_counts = np.log1p(counts)
+            means = self.catalogue.mean_rating.fillna(0.0)
+            prior = float(self.catalogue.interactions["rating"].mean())
+            shrunk = (means * counts + prior * 10) / (counts + 10)
+            quality = (shrunk - shrunk.min()) / max(float(shrunk.max() - shrunk.min()), 1e-9)
+            blended = 0.5 * log_counts / max(float(log_counts.max()), 1e-9) + 0.5 * quality
+            self._popularity_norm = {int(i): float(v) for i, v in blended.items()}
+        return self._popularity_norm
+
+
+def load_context(settings: Settings, *, show_progress: bool = False, rebuild_index: bool = False) -> AgentContext:
+    """Load (or build once and cache) everything the graph needs."""
+    timings: dict[str, float] = {}
+    start = time.perf_counter()
+    catalogue = load_catalogue(settings)
+    timings["catalogue"] = time.perf_counter() - start
+
+    start = time.perf_counter()
+    index = ItemIndex.open(settings, catalogue, rebuild=rebuild_index, show_progress=show_progress)
+    timings["index"] = time.perf_counter() - start
+
+    start = time.perf_counter()
+    interactions = Interactions.from_catalogue(catalogue)
+    cache = settings.models_dir
+    rankers = {name: fit_or_load(name, interactions, cache_dir=cache, seed=0, show_progress=show_progress)
+               for name in ("pop", "itemknn")}
+    timings["rankers"] = time.perf_counter() - start
+
+    start = time.perf_counter()
+    encoder = load_encoder(settings.encoder_path)
+    titles = [item.title for item in catalogue.items.values()]
+    classifier = load_or_train(encoder, cache, titles, seed=0)
+    timings["intent_classifier"] = time.perf_counter() - start
+
+    offline = OfflineProvider(catalogue=catalogue, predict_intent=classifier.predict,
+                              embeddings_of=index.embeddings)
+    provider = make_provider(settings, offline)
+    log.info("Agent loaded in %.1fs (%s)", sum(timings.values()),
+             ", ".join(f"{k} {v:.1f}s" for k, v in timings.items()))
+    return AgentContext(settings, catalogue, index, interactions, rankers, provider,
+                        kg_facts_trustworthy(catalogue), timings)

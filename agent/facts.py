@@ -1,0 +1,124 @@
+"""True statements about an item, drawn from the catalogue, the conversation and the person's history.
+
+Every reason a person sees is one of these facts (the explain step only selects and phrases them), so an
+explanation can never claim what the data does not say.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from convrec.core.catalogue import Item, join_words, occupation_plural
+from convrec.core.llm import Fact
+
+from .context import AgentContext
+from .state import AgentState
+
+
+def co_raters(ctx: AgentContext, item_id: int, others: list[int]) -> np.ndarray:
+    """How many users rated both `item_id` and each of `others`."""
+    positions = ctx.interactions.item_index(np.array([item_id, *others]))
+    columns = ctx.interactions.matrix.tocsc()[:, positions]
+    counts = (columns[:, 1:].T @ columns[:, :1]).toarray().ravel()
+    return counts.astype(int)
+
+
+def request_facts(item: Item, state: AgentState) -> list[Fact]:
+    """Facts that tie the item to what the person asked in this conversation."""
+    prefs = state.get("prefs", {})
+    facts: list[Fact] = []
+    matched = [g for g in prefs.get("genres_wanted", []) if g in item.genres]
+    if matched:
+        facts.append(Fact(fact_id="req:genre", kind="request", text=f"{' and '.join(matched)}, as you asked."))
+    low, high = prefs.get("year_min"), prefs.get("year_max")
+    if item.year and (low or high):
+        span = f"{low}-{high}" if low and high else (f"after {low - 1}" if low else f"before {high + 1}")
+        facts.append(Fact(fact_id="req:year", kind="request", text=f"Released in {item.year}, within {span}."))
+    boosted = [g for g in prefs.get("mood_genres_boost", []) if g in item.genres]
+    positive_moods = [m for m in prefs.get("moods", []) if not m.startswith("not ") and m not in {"older", "newer"}]
+    if boosted and positive_moods:
+        facts.append(Fact(fact_id="req:mood", kind="request",
+                          text=f"A {boosted[0]} film, which suits the {positive_moods[0]} mood you described."))
+    avoided = [m for m in prefs.get("moods", []) if m.startswith("not ")]
+    penalty = prefs.get("mood_genres_penalty", [])
+    if avoided and penalty and not set(item.genres) & set(penalty):
+        facts.append(Fact(fact_id="req:avoid", kind="request",
+                          text=f"Not tagged {', '.join(penalty[:3])}: in line with '{avoided[0]}'."))
+    if prefs.get("genres_unwanted") and not set(item.genres) & set(prefs["genres_unwanted"]):
+        facts.append(Fact(fact_id="req:exclude", kind="request",
+                          text=f"No {' or '.join(prefs['genres_unwanted'])}, as you asked."))
+    return facts
+
+
+def liked_facts(ctx: AgentContext, item_id: int, liked: list[int]) -> list[Fact]:
+    """Co-rating facts against the films the person named as liked in this conversation."""
+    liked = [i for i in liked if i != item_id][-3:]
+    if not liked:
+        return []
+    counts = co_raters(ctx, item_id, liked)
+    best = int(np.argmax(counts))
+    if counts[best] <= 0:
+        return []
+    title = ctx.catalogue.items[liked[best]].title
+    return [Fact(fact_id=f"liked:{liked[best]}", kind="feedback",
+                 text=f"{counts[best]} people who watched {title}, which you mentioned, also watched this.")]
+
+
+def history_facts(ctx: AgentContext, item_id: int, user_id: int | None) -> list[Fact]:
+    """Facts from a known user's own ratings: the highly rated films most watched together with this one."""
+    if user_id is None:
+        return []
+    history = ctx.catalogue.history(user_id)
+    loved = history[history["rating"] >= 4]
+    if loved.empty:
+        return []
+    ids = [int(i) for i in loved["item_id"].tolist()]
+    counts = co_raters(ctx, item_id, ids)
+    order = np.argsort(-counts, kind="stable")[:2]
+    if counts[order[0]] <= 0:
+        return []
+    cited = [ctx.catalogue.items[ids[i]].title for i in order if counts[i] > 0]
+    ratings = {int(r.item_id): int(r.rating) for r in loved.itertuples(index=False)}
+    first = ids[order[0]]
+    text = (f"You rated {ctx.catalogue.items[first].title} {ratings[first]}/5; {counts[order[0]]} people who "
+            f"watched it also watched this" + (f" (likewise for {cited[1]})." if len(cited) > 1 else "."))
+    return [Fact(fact_id=f"history:{first}", kind="history", text=text)]
+
+
+def catalogue_facts(ctx: AgentContext, item_id: int) -> list[Fact]:
+    """Rating and audience facts from MovieLens itself."""
+    audience = ctx.catalogue.audiences.get(item_id)
+    if audience is None:
+        return [Fact(fact_id="cat:unrated", kind="catalogue", text="Nobody in MovieLens-100K has rated it yet.")]
+    facts = [Fact(fact_id="cat:rating", kind="catalogue",
+                  text=f"Rated {audience.mean_rating:.1f}/5 by {audience.n_ratings} MovieLens users.")]
+    who = f"Watched most by viewers aged {audience.top_age_band}"
+    if audience.top_occupations:
+        who += (f"; {join_words(occupation_plural(o) for o in audience.top_occupations)} rate it more often "
+                "than average")
+    facts.append(Fact(fact_id="cat:audience", kind="audience", text=who + "."))
+    return facts
+
+
+def kg_facts(ctx: AgentContext, item_id: int, related: list[int]) -> list[Fact]:
+    """Knowledge-graph links to films the person mentioned or rated, only when the graph passed its audit."""
+    if not ctx.kg_trusted:
+        return []
+    facts = []
+    for link in ctx.catalogue.knowledge.links(item_id):
+        if link.other_item_id in related:
+            other = ctx.catalogue.items[link.other_item_id].title
+            facts.append(Fact(fact_id=f"kg:{link.kind}:{link.other_item_id}", kind="kg", text=link.phrase(other)))
+    return facts[:2]
+
+
+def pick_facts(ctx: AgentContext, item_id: int, state: AgentState) -> list[Fact]:
+    """Every fact that may explain recommending `item_id` in this conversation."""
+    item = ctx.catalogue.items[item_id]
+    liked = state.get("prefs", {}).get("liked_items", [])
+    user_id = state.get("user_id")
+    related = list(liked)
+    if user_id is not None:
+        related += [int(i) for i in ctx.catalogue.history(user_id)["item_id"].tolist()]
+    return (request_facts(item, state) + liked_facts(ctx, item_id, liked) + history_facts(ctx, item_id, user_id)
+            + kg_facts(ctx, item_id, related) + catalogue_facts(ctx, item_id))

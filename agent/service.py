@@ -1,0 +1,122 @@
+"""The one entry point that the UI, the CLI and the evaluations call: a turn in, a typed result out."""
+
+from __future__ import annotations
+
+import sqlite3
+import time
+from contextlib import AbstractContextManager
+from pathlib import Path
+from typing import Any, Literal
+
+from langgraph.checkpoint.base import BaseCheckpointSaver
+from pydantic import BaseModel, Field
+
+from convrec.core.settings import Settings
+
+from .context import AgentContext, load_context
+from .graph import build_graph
+from .state import PER_TURN_RESET
+
+FeedbackKind = Literal["like", "seen", "dislike"]
+FEEDBACK_TEXT = {"like": "I like {title}. More like it, please.", "seen": "I've already seen {title}.",
+                 "dislike": "Not for me: {title}."}
+
+
+class Recommendation(BaseModel):
+    """One recommendation card."""
+
+    item_id: int
+    title: str
+    year: int | None
+    genres: list[str]
+    reasons: list[str]
+
+
+class TurnResult(BaseModel):
+    """The stable contract of one turn (what `convrec ask --json` prints)."""
+
+    session: str
+    intent: str
+    reply: str
+    recommendations: list[Recommendation] = Field(default_factory=list)
+    provider: str = "offline"
+    elapsed_ms: float = 0.0
+
+    def public(self) -> dict[str, Any]:
+        """The documented JSON object: session, intent, reply, recommendations."""
+        return self.model_dump(include={"session", "intent", "reply", "recommendations"})
+
+
+def open_checkpointer(path: Path) -> BaseCheckpointSaver:
+    """A SQLite checkpointer at `path`, shared across threads of one process."""
+    from langgraph.checkpoint.sqlite import SqliteSaver
+
+    path.parent.mkdir(parents=True, exist_ok=True)
+    connection = sqlite3.connect(str(path), check_same_thread=False)
+    connection.execute("PRAGMA journal_mode=WAL")
+    return SqliteSaver(connection)
+
+
+class ChatService(AbstractContextManager["ChatService"]):
+    """Run turns of checkpointed conversations against one loaded context."""
+
+    def __init__(self, context: AgentContext, checkpointer: BaseCheckpointSaver) -> None:
+        self.context = context
+        self.checkpointer = checkpointer
+        self.graph = build_graph(checkpointer)
+
+    @classmethod
+    def open(cls, settings: Settings, *, show_progress: bool = False) -> ChatService:
+        """Load everything (building caches the first time) and open the conversation store."""
+        context = load_context(settings, show_progress=show_progress)
+        return cls(context, open_checkpointer(settings.checkpoint_path))
+
+    def close(self) -> None:
+        """Close the checkpoint database."""
+        connection = getattr(self.checkpointer, "conn", None)
+        if connection is not None:
+            connection.close()
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    def _config(self, session: str) -> dict[str, Any]:
+        return {"configurable": {"thread_id": session}}
+
+    def ask(self, session: str, message: str, *, user_id: int | None = None, top: int | None = None) -> TurnResult:
+        """Run one turn of conversation `session` and return what to show."""
+        return self._run(session, {"message": message, "messages": [{"role": "user", "content": message}]},
+                         user_id, top)
+
+    def feedback(self, session: str, item_id: int, kind: FeedbackKind, *, user_id: int | None = None,
+                 top: int | None = None) -> TurnResult:
+        """Record card feedback (like / seen / not for me) and answer with a refreshed list."""
+        item = self.context.catalogue.items.get(int(item_id))
+        title = item.title if item else f"item {item_id}"
+        text = FEEDBACK_TEXT[kind].format(title=title)
+        return self._run(session, {"message": text, "feedback": {"item_id": int(item_id), "kind": kind},
+                                   "messages": [{"role": "user", "content": text}]}, user_id, top)
+
+    def _run(self, session: str, payload: dict[str, Any], user_id: int | None, top: int | None) -> TurnResult:
+        started = time.perf_counter()
+        known = user_id if user_id is not None and user_id in self.context.catalogue.users else None
+        state_in = {**PER_TURN_RESET, **payload, "top_n": top or self.context.settings.top_n, "user_id": known}
+        if "feedback" not in payload:
+            state_in["feedback"] = None
+        state = self.graph.invoke(state_in, self._config(session), context=self.context)
+        return TurnResult(
+            session=session, intent=state.get("intent", ""), reply=state.get("reply", ""),
+            recommendations=[Recommendation(**card) for card in state.get("recommendations", [])],
+            provider=self.context.provider.name, elapsed_ms=round((time.perf_counter() - started) * 1000, 1),
+        )
+
+    def transcript(self, session: str) -> list[dict[str, Any]]:
+        """The messages of a conversation so far (empty for a new one)."""
+        snapshot = self.graph.get_state(self._config(session))
+        return list(snapshot.values.get("messages", [])) if snapshot and snapshot.values else []
+
+    def last_recommendations(self, session: str) -> list[Recommendation]:
+        """The cards of the conversation's latest answer with picks."""
+        snapshot = self.graph.get_state(self._config(session))
+        cards = snapshot.values.get("last_recommendations", []) if snapshot and snapshot.values else []
+        return [Recommendation(**card) for card in cards]

@@ -1,0 +1,5 @@
+"""`python -m convrec.cli` runs the command line."""
+
+from .main import run
+
+run()

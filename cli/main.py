@@ -1,0 +1,192 @@
+"""The `convrec` command: chat app, one-shot and batch turns, index building, settings.
+
+This is the composition root: it builds `Settings` once, wires the agent, UI and evaluations, and turns a
+`UserError` into one line on stderr with exit code 2. Heavy imports happen inside the commands, so
+`convrec --help` stays fast.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import os
+import sys
+import uuid
+from pathlib import Path
+from typing import Annotated, Any
+
+import typer
+
+from convrec.core.errors import UserError
+from convrec.core.settings import Settings
+
+app = typer.Typer(
+    name="convrec", no_args_is_help=True, add_completion=False,
+    help="convrec: a conversational film recommender over MovieLens-100K, offline by default.",
+)
+log = logging.getLogger("convrec")
+
+
+def _setup(verbose: bool = False) -> Settings:
+    """Quiet third-party noise, log our progress to stderr, and read the settings."""
+    os.environ.setdefault("ANONYMIZED_TELEMETRY", "False")
+    os.environ.setdefault("GRADIO_ANALYTICS_ENABLED", "False")
+    os.environ.setdefault("TOKENIZERS_PARALLELISM", "false")
+    os.environ.setdefault("HF_HUB_OFFLINE", "1")
+    os.environ.setdefault("TRANSFORMERS_OFFLINE", "1")
+    from rich.logging import RichHandler
+
+    logging.basicConfig(level=logging.INFO if verbose else logging.WARNING, format="%(message)s",
+                        handlers=[RichHandler(console=_stderr(), show_path=False, show_time=False)], force=True)
+    logging.getLogger("convrec").setLevel(logging.INFO)
+    for noisy in ("httpx", "chromadb", "sentence_transformers", "urllib3", "gradio"):
+        logging.getLogger(noisy).setLevel(logging.WARNING)
+    try:
+        return Settings()
+    except Exception as exc:  # pydantic's ValidationError: a bad CONVREC_* value is the user's to fix
+        raise UserError(f"invalid CONVREC_* setting: {str(exc).splitlines()[1:3]}") from None
+
+
+def _stderr():  # noqa: ANN202 - rich is imported lazily
+    from rich.console import Console
+
+    return Console(stderr=True)
+
+
+def _open_service(settings: Settings):  # noqa: ANN202
+    from convrec.agent.service import ChatService
+
+    return ChatService.open(settings, show_progress=sys.stderr.isatty())
+
+
+def _check_user(service: Any, user: int | None) -> None:
+    if user is not None and user not in service.context.catalogue.users:
+        ids = sorted(service.context.catalogue.users)
+        raise UserError(f"unknown user id {user}: MovieLens users run from {ids[0]} to {ids[-1]}")
+
+
+@app.command()
+def config() -> None:
+    """Show every setting, the environment variable that sets it, and its current value."""
+    settings = _setup()
+    from rich.table import Table
+
+    table = Table("environment variable", "value", "meaning")
+    for name, field in Settings.model_fields.items():
+        table.add_row(f"CONVREC_{name.upper()}", str(getattr(settings, name)), field.description or "")
+    from rich.console import Console
+
+    Console().print(table)
+
+
+@app.command()
+def index(
+    rebuild: Annotated[bool, typer.Option("--rebuild", help="Rebuild even if the cached index is current.")] = False,
+) -> None:
+    """Build (or check) the vector index of item documents; rebuilt only when data, template or encoder change."""
+    settings = _setup(verbose=True)
+    from convrec.core.data import load_catalogue
+    from convrec.retrieval.index import ItemIndex
+
+    catalogue = load_catalogue(settings)
+    built = ItemIndex.open(settings, catalogue, rebuild=rebuild, show_progress=True)
+    state = f"built in {built.build_seconds:.1f}s" if built.built else "already current"
+    print(f"index {built.key}: {len(built.documents)} documents, {state} ({settings.index_dir})")
+
+
+@app.command()
+def chat(
+    host: Annotated[str | None, typer.Option(help="Address to bind (default 127.0.0.1).")] = None,
+    port: Annotated[int | None, typer.Option(help="Port to listen on (default 7860).")] = None,
+    user: Annotated[int | None, typer.Option(help="Start as this MovieLens user id (default anonymous).")] = None,
+) -> None:
+    """Start the chat app in the browser."""
+    settings = _setup(verbose=True)
+    if host:
+        settings.host = host
+    if port:
+        settings.port = port
+    service = _open_service(settings)
+    _check_user(service, user)
+    from convrec.ui.app import build_app, launch
+
+    demo = build_app(service, default_user=user)
+    log.info("convrec chat on http://%s:%d", settings.host, settings.port)
+    launch(demo, settings.host, settings.port)
+
+
+@app.command()
+def ask(
+    message: Annotated[str | None, typer.Argument(help="What you would type in the chat.")] = None,
+    session: Annotated[str | None, typer.Option(help="Conversation id; reuse it to continue a conversation.")] = None,
+    user: Annotated[int | None, typer.Option(help="MovieLens user id (default anonymous).")] = None,
+    top: Annotated[int | None, typer.Option(min=1, max=20, help="Number of recommendations.")] = None,
+    as_json: Annotated[bool, typer.Option("--json", help="Print one JSON object instead of text.")] = False,
+    batch: Annotated[Path | None, typer.Option(help="JSONL file of {session, message, user?, top?} turns.")] = None,
+) -> None:
+    """Run one turn (or a batch of turns) of a conversation from the shell."""
+    if batch is None and message is None:
+        raise UserError("give a MESSAGE, or --batch FILE.jsonl")
+    if batch is not None and message is not None:
+        raise UserError("give either a MESSAGE or --batch, not both")
+    if batch is not None and not batch.is_file():
+        raise UserError(f"{batch}: file not found")
+    settings = _setup()
+    with _open_service(settings) as service:
+        if batch is not None:
+            _run_batch(service, batch)
+            return
+        _check_user(service, user)
+        session_id = session or uuid.uuid4().hex[:12]
+        result = service.ask(session_id, message or "", user_id=user, top=top)
+        if as_json:
+            print(json.dumps(result.public(), ensure_ascii=False))
+            return
+        print(result.reply)
+        for rank, card in enumerate(result.recommendations, start=1):
+            year = f" ({card.year})" if card.year else ""
+            print(f"\n#{rank} {card.title}{year} [{', '.join(card.genres)}]")
+            for reason in card.reasons:
+                print(f"   - {reason}")
+        if session is None:
+            print(f"\n(session {session_id}: pass --session {session_id} to continue)", file=sys.stderr)
+
+
+def _run_batch(service: Any, path: Path) -> None:
+    """One result line per input line; a malformed line gets an error object and the batch goes on."""
+    with path.open(encoding="utf-8") as lines:
+        for number, line in enumerate(lines, start=1):
+            if not line.strip():
+                continue
+            try:
+                turn = json.loads(line)
+                if not isinstance(turn, dict) or not isinstance(turn.get("session"), str) or not isinstance(
+                        turn.get("message"), str):
+                    raise ValueError("needs string fields 'session' and 'message'")
+                user = turn.get("user")
+                if user is not None and (not isinstance(user, int) or user not in service.context.catalogue.users):
+                    raise ValueError(f"unknown user id {user!r}")
+                top = turn.get("top")
+                if top is not None and (not isinstance(top, int) or not 1 <= top <= 20):
+                    raise ValueError("'top' must be an integer from 1 to 20")
+            except ValueError as exc:
+                print(json.dumps({"line": number, "error": str(exc)}), flush=True)
+                continue
+            result = service.ask(turn["session"], turn["message"], user_id=user, top=top)
+            print(json.dumps(result.public(), ensure_ascii=False), flush=True)
+
+
+def run() -> None:
+    """Console-script entry point: user mistakes exit 2 with one line, never a traceback."""
+    try:
+        app()
+    except UserError as exc:
+        print(f"convrec: error: {exc}", file=sys.stderr)
+        raise SystemExit(2) from None
+    except KeyboardInterrupt:
+        print("convrec: interrupted", file=sys.stderr)
+        raise SystemExit(130) from None
+
+
+if __name__ == "__main__":
+    run()

@@ -1,0 +1,363 @@
+"""The catalogue: items by id, users, timestamped histories, audience statistics and title search.
+
+Everything downstream (documents, rankers, agent) reads MovieLens through this one object, so parsing
+quirks (articles moved to the end, bracketed aliases, the `unkonwn` row, a year of `V`) are handled once.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from functools import cached_property
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+from rapidfuzz import fuzz, process
+
+from .dataset import RawTables, read_tables
+from .knowledge import KnowledgeGraph
+from .titles import ARTICLES, search_key, split_title, year_in_title
+
+AGE_BANDS: tuple[tuple[int, int, str], ...] = (
+    (0, 17, "under 18"),
+    (18, 24, "18-24"),
+    (25, 34, "25-34"),
+    (35, 44, "35-44"),
+    (45, 54, "45-54"),
+    (55, 200, "55+"),
+)
+# Words that show a single-word title is meant as a title ("like Heat", "seen Fargo"), not as a plain word.
+TITLE_CUES = (
+    "like", "about", "seen", "watched", "loved", "liked", "love", "hated", "disliked", "than", "as",
+    "enjoyed", "is", "was", "recommend", "not", "except", "hate",
+)
+_CUE_SPAN = re.compile(
+    r"\b(?:" + "|".join(TITLE_CUES) + r")\s+(?P<span>[^.,;!?]+)", re.IGNORECASE
+)
+
+
+# MovieLens occupations whose plural is not the name plus "s".
+_OCCUPATION_GROUPS = {
+    "entertainment": "people in entertainment", "healthcare": "people in healthcare",
+    "marketing": "people in marketing", "salesman": "salespeople", "none": "people with no occupation",
+    "other": "people with other occupations", "retired": "retired people",
+}
+
+
+def occupation_plural(occupation: str) -> str:
+    """Name the people of a MovieLens occupation ("engineer" -> "engineers", "retired" -> "retired people")."""
+    return _OCCUPATION_GROUPS.get(occupation, occupation + "s")
+
+
+def join_words(parts: Iterable[str]) -> str:
+    """Join phrases as a person would: "a", "a and b", "a, b and c"."""
+    words = list(parts)
+    if len(words) <= 1:
+        return "".join(words)
+    return ", ".join(words[:-1]) + " and " + words[-1]
+
+
+def age_band(age: int) -> str:
+    """Name the age band (MovieLens-style buckets) that an age falls in."""
+    for low, high, label in AGE_BANDS:
+        if low <= age <= high:
+            return label
+    return "unknown age"
+
+
+@dataclass(frozen=True)
+class Item:
+    """One film: display title ("The Usual Suspects"), aliases, year (None when unknown), genres."""
+
+    item_id: int
+    title: str
+    year: int | None
+    genres: tuple[str, ...]
+    aliases: tuple[str, ...] = ()
+    raw_title: str = ""
+
+    @property
+    def label(self) -> str:
+        """Title with year, the way a person cites a film."""
+        return f"{self.title} ({self.year})" if self.year else self.title
+
+
+@dataclass(frozen=True)
+class User:
+    """One MovieLens user with the demographics the dataset records."""
+
+    user_id: int
+    age: int
+    gender: str
+    occupation: str
+
+
+@dataclass(frozen=True)
+class TitleMatch:
+    """A title found in text: which item, how sure (0-100) and the words that matched."""
+
+    item_id: int
+    score: float
+    span: str
+
+
+@dataclass(frozen=True)
+class Audience:
+    """Who rated an item: counts, mean rating and the groups that over-represent it."""
+
+    n_ratings: int
+    mean_rating: float
+    top_age_band: str
+    top_occupations: tuple[str, ...]
+    share_female: float
+
+
+@dataclass
+class Catalogue:
+    """Items, users and interactions of one dataset, with search and statistics computed once."""
+
+    items: dict[int, Item]
+    users: dict[int, User]
+    interactions: pd.DataFrame  # user_id, item_id, rating, timestamp; sorted by user, time, file order
+    knowledge: KnowledgeGraph
+    source: Path | None = None
+    _history_index: dict[int, np.ndarray] = field(default_factory=dict, repr=False)
+
+    @classmethod
+    def load(cls, folder: Path) -> Catalogue:
+        """Read and validate the atomic files in `folder`."""
+        return cls.from_tables(read_tables(folder))
+
+    @classmethod
+    def from_tables(cls, tables: RawTables) -> Catalogue:
+        """Build the catalogue from raw tables (also the entry point for test fixtures)."""
+        items: dict[int, Item] = {}
+        frame = tables.item
+        for item_id, raw_title, year_text, classes in zip(
+            frame["item_id"], frame["movie_title"], frame["release_year"], frame["class"], strict=True
+        ):
+            raw = str(raw_title).strip()
+            if raw.lower() in {"unknown", "unkonwn", ""}:
+                continue  # MovieLens' placeholder row: no title, no year, nothing to recommend
+            title, aliases = split_title(raw)
+            year_text = str(year_text).strip()
+            year = int(year_text) if year_text.isdigit() else year_in_title(raw)
+            genres = tuple(g for g in str(classes).split() if g != "unknown")
+            items[int(item_id)] = Item(int(item_id), title, year, genres, aliases, raw)
+        users = {
+            int(r.user_id): User(int(r.user_id), int(r.age) if str(r.age).isdigit() else 0, str(r.gender),
+                                 str(r.occupation))
+            for r in tables.user.itertuples(index=False)
+        }
+        inter = tables.inter[["user_id", "item_id", "rating", "timestamp"]].copy()
+        inter = inter[inter["item_id"].isin(items)]
+        inter["file_order"] = np.arange(len(inter), dtype=np.int64)
+        # Timestamps tie often in ML-100K; a stable sort on (user, time) keeps file order within ties.
+        inter = inter.sort_values(["user_id", "timestamp", "file_order"], kind="stable").reset_index(drop=True)
+        knowledge = KnowledgeGraph.from_tables(tables.kg, tables.link, set(items))
+        return cls(items=items, users=users, interactions=inter, knowledge=knowledge, source=tables.source)
+
+    # ----- histories -------------------------------------------------------------------------------
+    def history(self, user_id: int) -> pd.DataFrame:
+        """Return a user's interactions in time order (empty for an unknown user)."""
+        if not self._history_index:
+            grouped = self.interactions.groupby("user_id", sort=False).indices
+            self._history_index.update({int(k): v for k, v in grouped.items()})
+        rows = self._history_index.get(int(user_id))
+        if rows is None:
+            return self.interactions.iloc[0:0]
+        return self.interactions.iloc[rows]
+
+    # ----- statistics ------------------------------------------------------------------------------
+    @cached_property
+    def item_ids(self) -> np.ndarray:
+        """All recommendable item ids, ascending."""
+        return np.array(sorted(self.items), dtype=np.int64)
+
+    @cached_property
+    def genres(self) -> tuple[str, ...]:
+        """Every genre that some item carries, sorted."""
+        return tuple(sorted({g for item in self.items.values() for g in item.genres}))
+
+    @cached_property
+    def year_range(self) -> tuple[int, int]:
+        """Earliest and latest release year in the catalogue."""
+        years = [i.year for i in self.items.values() if i.year]
+        return min(years), max(years)
+
+    @cached_property
+    def popularity(self) -> pd.Series:
+        """Number of ratings per item id (0 for items nobody rated)."""
+        counts = self.interactions["item_id"].value_counts()
+        return counts.reindex(self.item_ids, fill_value=0)
+
+    @cached_property
+    def mean_rating(self) -> pd.Series:
+        """Mean rating per item id (NaN for items nobody rated)."""
+        return self.interactions.groupby("item_id")["rating"].mean().reindex(self.item_ids)
+
+    @cached_property
+    def audiences(self) -> dict[int, Audience]:
+        """Audience summary per item: the age band and occupations that rate it more than average."""
+        users = pd.DataFrame(
+            [(u.user_id, age_band(u.age), u.occupation, u.gender) for u in self.users.values()],
+            columns=["user_id", "band", "occupation", "gender"],
+        )
+        joined = self.interactions.merge(users, on="user_id", how="left")
+        base_occ = joined["occupation"].value_counts(normalize=True)
+        result: dict[int, Audience] = {}
+        for item_id, group in joined.groupby("item_id", sort=True):
+            bands = group["band"].value_counts()
+            occ = group["occupation"].value_counts()
+            lift = (occ / len(group)) / base_occ.reindex(occ.index)
+            salient = [o for o in lift.sort_values(ascending=False).index if occ[o] >= 3][:2]
+            result[int(item_id)] = Audience(
+                n_ratings=len(group),
+                mean_rating=float(group["rating"].mean()),
+                top_age_band=str(bands.index[0]),
+                top_occupations=tuple(salient),
+                share_female=float((group["gender"] == "F").mean()),
+            )
+        return result
+
+    # ----- title search ----------------------------------------------------------------------------
+    @cached_property
+    def _title_keys(self) -> tuple[list[str], list[int]]:
+        keys: list[str] = []
+        ids: list[int] = []
+        for item in self.items.values():
+            for name in (item.title, *item.aliases):
+                key = search_key(name)
+                if key:
+                    keys.append(key)
+                    ids.append(item.item_id)
+        return keys, ids
+
+    @cached_property
+    def _exact_keys(self) -> dict[str, list[int]]:
+        keys, ids = self._title_keys
+        exact: dict[str, list[int]] = {}
+        for key, item_id in zip(keys, ids, strict=True):
+            exact.setdefault(key, []).append(item_id)
+        return exact
+
+    @cached_property
+    def _mention_pattern(self) -> re.Pattern[str]:
+        keys = sorted(self._exact_keys, key=len, reverse=True)
+        return re.compile(r"\b(?:" + "|".join(re.escape(k) for k in keys if len(k) >= 2) + r")\b")
+
+    def _rank_by_popularity(self, item_ids: Iterable[int]) -> list[int]:
+        pop = self.popularity
+        return sorted(set(item_ids), key=lambda i: (-int(pop.get(i, 0)), i))
+
+    def find_title(self, query: str, *, limit: int = 5, cutoff: float = 80.0) -> list[TitleMatch]:
+        """Find the items a typed title most likely means, best first; tolerates case, articles and typos.
+
+        A year in the query ("Heat 1995", "Heat (1995)") prefers items from that year.
+        """
+        year_match = re.search(r"\b(1[89]\d\d|20\d\d)\b", query)
+        year = int(year_match.group(1)) if year_match else None
+        key = search_key(re.sub(r"\b(1[89]\d\d|20\d\d)\b", " ", query) if year else query)
+        if not key:
+            return []
+        if key in self._exact_keys:
+            ranked = self._rank_by_popularity(self._exact_keys[key])
+            matches = [TitleMatch(i, 100.0, query.strip()) for i in ranked]
+        else:
+            keys, ids = self._title_keys
+            found = process.extract(key, keys, scorer=fuzz.ratio, limit=limit * 3, score_cutoff=cutoff)
+            best: dict[int, float] = {}
+            for _, score, position in found:
+                best[ids[position]] = max(best.get(ids[position], 0.0), float(score))
+            pop = self.popularity
+            ranked = sorted(best, key=lambda i: (-best[i], -int(pop.get(i, 0)), i))
+            matches = [TitleMatch(i, best[i], query.strip()) for i in ranked]
+        if year is not None:
+            # A year that contradicts the title ("Blade Runner 2049") means a film we do not have.
+            matches = [m for m in matches if abs((self.items[m.item_id].year or year) - year) <= 1]
+        return matches[:limit]
+
+    def find_titles_in_text(self, text: str) -> list[TitleMatch]:
+        """Find the films a free-text message mentions, in order of appearance.
+
+        Multi-word titles match anywhere; a one-word title ("Heat") needs a cue word before it or a
+        capital letter, so "something big" does not become the film *Big*; a cue followed by a typo
+        ("about Fargoo") is matched fuzzily.
+        """
+        found: list[tuple[int, TitleMatch]] = []
+        taken: list[tuple[int, int]] = []
+        lowered = text.lower()
+        key_text, offsets = _key_with_offsets(text)
+        for match in self._mention_pattern.finditer(key_text):
+            key = match.group(0)
+            start, end = offsets[match.start()], offsets[match.end() - 1] + 1
+            if " " not in key and not self._single_word_is_title(text, lowered, start, key):
+                continue
+            item_id = self._rank_by_popularity(self._exact_keys[key])[0]
+            if self._year_contradicts(item_id, text[end:]):
+                continue  # "Blade Runner 2049" is not "Blade Runner" (1982)
+            found.append((start, TitleMatch(item_id, 100.0, text[start:end])))
+            taken.append((start, end))
+        for cue in _CUE_SPAN.finditer(text):
+            span_start = cue.start("span")
+            if any(s <= span_start < e for s, e in taken):
+                continue
+            words = cue.group("span").split()
+            best: TitleMatch | None = None
+            for n in range(min(6, len(words)), 0, -1):
+                candidate = " ".join(words[:n])
+                if len(search_key(candidate)) < 4:
+                    continue
+                hits = self.find_title(candidate, limit=1, cutoff=86.0)
+                if hits and self._year_contradicts(hits[0].item_id, " ".join(words[n:])):
+                    continue
+                if hits and (best is None or hits[0].score > best.score):
+                    best = TitleMatch(hits[0].item_id, hits[0].score, candidate)
+            if best is not None:
+                found.append((span_start, best))
+                taken.append((span_start, span_start + len(best.span)))
+        found.sort(key=lambda pair: pair[0])
+        unique: list[TitleMatch] = []
+        for _, match in found:
+            if all(m.item_id != match.item_id for m in unique):
+                unique.append(match)
+        return unique
+
+    def _year_contradicts(self, item_id: int, following: str) -> bool:
+        """Whether a year written right after a title names another film than `item_id`."""
+        stated = re.match(r"\s*\(?\s*(1[89]\d\d|20\d\d)\b", following)
+        known = self.items[item_id].year
+        return bool(stated and known and abs(int(stated.group(1)) - known) > 1)
+
+    @staticmethod
+    def _single_word_is_title(text: str, lowered: str, start: int, key: str) -> bool:
+        if text[start:start + 1].isupper() and start > 0:
+            return True
+        if lowered.strip(" ?!.\"'") == key:
+            return True
+        before = [w.strip("\"'") for w in lowered[:start].split()]
+        while before and before[-1] in ARTICLES:
+            before.pop()
+        return bool(before) and before[-1] in TITLE_CUES
+
+
+def _key_with_offsets(text: str) -> tuple[str, list[int]]:
+    """Lowercase `text` into search-key characters, remembering where each came from in the original."""
+    chars: list[str] = []
+    offsets: list[int] = []
+    previous_space = True
+    for position, char in enumerate(text):
+        lowered = char.lower()
+        if lowered.isascii() and lowered.isalnum():
+            chars.append(lowered)
+            offsets.append(position)
+            previous_space = False
+        elif lowered == "'":
+            continue
+        elif not previous_space:
+            chars.append(" ")
+            offsets.append(position)
+            previous_space = True
+    return "".join(chars), offsets

