@@ -28,11 +28,17 @@ def request_facts(item: Item, state: AgentState) -> list[Fact]:
     prefs = state.get("prefs", {})
     facts: list[Fact] = []
     matched = [g for g in prefs.get("genres_wanted", []) if g in item.genres]
-    if matched:
-        facts.append(Fact(fact_id="req:genre", kind="request", text=f"{' and '.join(matched)}, as you asked."))
     low, high = prefs.get("year_min"), prefs.get("year_max")
+    span = ""
     if item.year and (low or high):
-        span = f"{low}-{high}" if low and high else (f"after {low - 1}" if low else f"before {high + 1}")
+        span = f"{low}-{high}" if low and high and low != high else (
+            str(low) if low == high else (f"after {low - 1}" if low else f"before {high + 1}"))
+    if matched and span:
+        facts.append(Fact(fact_id="req:genre_year", kind="request",
+                          text=f"{' and '.join(matched)} from {item.year}: the genre and years ({span}) you asked for."))
+    elif matched:
+        facts.append(Fact(fact_id="req:genre", kind="request", text=f"{' and '.join(matched)}, as you asked."))
+    elif span:
         facts.append(Fact(fact_id="req:year", kind="request", text=f"Released in {item.year}, within {span}."))
     boosted = [g for g in prefs.get("mood_genres_boost", []) if g in item.genres]
     positive_moods = [m for m in prefs.get("moods", []) if not m.startswith("not ") and m not in {"older", "newer"}]

@@ -21,8 +21,7 @@ APP_CSS = """
 .rec-genres {color: var(--body-text-color-subdued); font-size: 0.9em;}
 .rec-reasons li {margin: 2px 0;}
 """
-FEEDBACK_BUTTONS = (("like", "\U0001F44D Like", "like"), ("seen", "\U0001F441 Seen it", "seen"),
-                    ("dislike", "\U0001F44E Not for me", "not-for-me"))
+FEEDBACK_BUTTONS = (("like", "Like", "like"), ("seen", "Seen it", "seen"), ("dislike", "Not for me", "not-for-me"))
 
 
 def card_markdown(rank: int, card: Recommendation) -> str:
@@ -118,9 +117,9 @@ def build_app(service: ChatService, *, default_user: int | None = None):  # noqa
                 for slot in range(MAX_CARDS):
                     with gr.Group(visible=False, elem_id=f"card-{slot}", elem_classes=["rec-card"]) as group:
                         body = gr.Markdown(elem_id=f"card-body-{slot}")
-                        with gr.Row():
+                        with gr.Row(equal_height=True):
                             for kind, label, slug in FEEDBACK_BUTTONS:
-                                button = gr.Button(label, size="sm", elem_id=f"{slug}-{slot}")
+                                button = gr.Button(label, size="sm", elem_id=f"{slug}-{slot}", min_width=80)
                                 feedback_buttons.append((button, kind, slot))
                     card_outputs += [group, body]
         shown_outputs = [chatbot, shown_ids, status, *card_outputs]

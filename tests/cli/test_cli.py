@@ -1,0 +1,90 @@
+"""The `convrec` command as a user runs it: separate processes, JSON contract, batch mode, clean errors."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+import uuid
+from pathlib import Path
+
+import pytest
+
+from ..conftest import REAL_CACHE
+
+
+def convrec(*args: str, env: dict[str, str] | None = None, timeout: int = 300) -> subprocess.CompletedProcess[str]:
+    """Run the CLI in a fresh interpreter, the way a shell user would."""
+    full_env = {**os.environ, "CONVREC_DATA_DIR": str(REAL_CACHE), **(env or {})}
+    return subprocess.run([sys.executable, "-m", "convrec.cli", *args], capture_output=True, text=True,
+                          env=full_env, timeout=timeout, check=False)
+
+
+def test_help_is_fast_and_lists_commands() -> None:
+    done = convrec("--help")
+    assert done.returncode == 0
+    for command in ("chat", "ask", "index", "config"):
+        assert command in done.stdout
+
+
+def test_config_shows_settings() -> None:
+    done = convrec("config", env={"CONVREC_PORT": "8123"})
+    assert done.returncode == 0 and "CONVREC_PORT" in done.stdout and "8123" in done.stdout
+
+
+@pytest.mark.slow
+def test_second_process_continues_the_session(real_service) -> None:  # noqa: ANN001 - warms the caches
+    session = f"cli-{uuid.uuid4().hex[:8]}"
+    first = convrec("ask", "a western from the 60s", "--session", session, "--json")
+    assert first.returncode == 0, first.stderr
+    payload = json.loads(first.stdout)
+    assert set(payload) == {"session", "intent", "reply", "recommendations"}
+    assert payload["session"] == session and payload["intent"] == "recommend"
+    cards = payload["recommendations"]
+    assert 2 <= len(cards) <= 5 and set(cards[0]) == {"item_id", "title", "year", "genres", "reasons"}
+    assert all("Western" in c["genres"] and 1960 <= c["year"] <= 1969 for c in cards)
+    second = convrec("ask", "why #2?", "--session", session, "--json")
+    assert second.returncode == 0, second.stderr
+    assert cards[1]["title"] in json.loads(second.stdout)["reply"]
+
+
+@pytest.mark.slow
+def test_batch_runs_turns_in_order(tmp_path: Path, real_service) -> None:  # noqa: ANN001
+    session = f"batch-{uuid.uuid4().hex[:8]}"
+    lines = [
+        {"session": session, "message": "a comedy from the 80s", "top": 3},
+        "this is not json",
+        {"session": session, "message": "seen #1"},
+        {"session": session, "message": "hi", "user": 10**6},
+    ]
+    batch = tmp_path / "turns.jsonl"
+    batch.write_text("\n".join(json.dumps(x) if isinstance(x, dict) else x for x in lines) + "\n")
+    done = convrec("ask", "--batch", str(batch))
+    assert done.returncode == 0, done.stderr
+    out = [json.loads(line) for line in done.stdout.splitlines()]
+    assert len(out) == 4
+    assert len(out[0]["recommendations"]) == 3
+    assert out[1] == {"line": 2, "error": out[1]["error"]} and "Expecting value" in out[1]["error"]
+    first_pick = out[0]["recommendations"][0]["item_id"]
+    assert out[2]["intent"] == "refine" and first_pick not in [c["item_id"] for c in out[2]["recommendations"]]
+    assert "unknown user id" in out[3]["error"]
+
+
+def test_user_mistakes_exit_2_with_one_line(tmp_path: Path) -> None:
+    missing = convrec("ask", "--batch", str(tmp_path / "nope.jsonl"))
+    assert missing.returncode == 2 and missing.stderr.strip().count("\n") == 0
+    assert "nope.jsonl: file not found" in missing.stderr and "Traceback" not in missing.stderr
+    empty_dir = tmp_path / "data"
+    empty_dir.mkdir()
+    bad_data = convrec("ask", "hi", env={"CONVREC_DATASET_DIR": str(empty_dir)})
+    assert bad_data.returncode == 2 and "ml-100k.inter: file not found" in bad_data.stderr
+    assert "Traceback" not in bad_data.stderr
+    nothing = convrec("ask")
+    assert nothing.returncode == 2 and "give a MESSAGE" in nothing.stderr
+
+
+@pytest.mark.slow
+def test_unknown_user_is_refused(real_service) -> None:  # noqa: ANN001
+    done = convrec("ask", "hi", "--user", "99999")
+    assert done.returncode == 2 and "unknown user id 99999" in done.stderr and "Traceback" not in done.stderr
