@@ -101,7 +101,7 @@ def test_explain_reasons_come_from_facts(tiny_context) -> None:  # noqa: ANN001
                                      "liked_items": [1]}, "message": "90s sci-fi like Star Wars"}
     out = run(explain, tiny_context, **state)
     reasons = out["recommendations"][0]["reasons"]
-    assert reasons[:2] == ["Sci-Fi, as you asked.", "Released in 1995, within 1990-1999."]
+    assert reasons[0] == "Sci-Fi from 1995: the genre and years (1990-1999) you asked for."
     assert any("Star Wars, which you mentioned" in r for r in reasons)
     assert "Twelve Monkeys (1995)" in out["reply"]
 
