@@ -1,0 +1,196 @@
+"""Every registered ranker honours the interface; answers known by construction on the tiny fixture.
+
+The fixture has two taste groups: users 1-10 watch sci-fi/action in SCIFI_ORDER, users 11-20 comedy/romance
+in COMEDY_ORDER, plus one shared noise item. A personal ranker must put a sci-fi user's next sci-fi film
+above every comedy film.
+"""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import numpy as np
+import pytest
+from convrec.core.catalogue import Catalogue
+from convrec.core.errors import UserError
+from convrec.training.interactions import Interactions
+from convrec.training.rankers import REGISTRY, Ranker, fit_or_load, get_ranker
+from convrec.training.rankers.itemknn import ItemKNN
+
+from ..fixtures import COMEDY_ORDER, SCIFI_ORDER
+
+NAMES = sorted(REGISTRY)
+PERSONAL = [name for name in NAMES if REGISTRY[name].personal]
+
+
+@pytest.fixture(scope="module")
+def data(tiny_catalogue: Catalogue) -> Interactions:
+    """All fixture interactions."""
+    return Interactions.from_catalogue(tiny_catalogue)
+
+
+@pytest.fixture(scope="module")
+def split(tiny_catalogue: Catalogue, data: Interactions) -> tuple[Interactions, dict[int, int]]:
+    """Training matrix without each user's last item by time, and that held-out item per user."""
+    frame = tiny_catalogue.interactions  # sorted by user and time
+    last = frame.groupby("user_id").tail(1)
+    train = Interactions.from_frame(frame.drop(last.index), data.user_ids, data.item_ids)
+    return train, dict(zip(last["user_id"].astype(int), last["item_id"].astype(int), strict=True))
+
+
+def test_registry_has_the_baselines() -> None:
+    assert {"pop", "itemknn"} <= set(REGISTRY)
+    assert all(REGISTRY[name].name == name for name in NAMES)
+
+
+@pytest.mark.parametrize("name", NAMES)
+def test_scores_have_the_promised_shape_and_type(name: str, data: Interactions) -> None:
+    ranker = get_ranker(name).fit(data, seed=0)
+    full = ranker.score(np.arange(data.n_users))
+    assert full.shape == (data.n_users, data.n_items) and full.dtype == np.float32
+    assert np.isfinite(full).all()
+    users, items = np.array([3, 0, 17]), np.array([5, 0, 12, 5])
+    some = ranker.score(users, items)
+    assert some.shape == (3, 4) and some.dtype == np.float32
+    np.testing.assert_allclose(some, full[np.ix_(users, items)], rtol=1e-6)
+    history = data.item_index([1, 2])
+    adhoc = ranker.score_history(history)
+    assert adhoc.shape == (data.n_items,) and adhoc.dtype == np.float32
+    np.testing.assert_allclose(ranker.score_history(history, items), adhoc[items], rtol=1e-6)
+    weighted = ranker.score_history(history, items, weights=np.array([5.0, 1.0]))
+    assert weighted.shape == (4,) and weighted.dtype == np.float32
+
+
+@pytest.mark.parametrize("name", NAMES)
+def test_save_and_load_give_identical_scores(name: str, data: Interactions, tmp_path: Path) -> None:
+    ranker = get_ranker(name).fit(data, seed=0)
+    ranker.save(tmp_path / "model")
+    for loader in (type(ranker), Ranker):  # the class itself, or the base picking the class by name
+        loaded = loader.load(tmp_path / "model")
+        assert type(loaded) is type(ranker) and loaded.params() == ranker.params()
+        everyone = np.arange(data.n_users)
+        np.testing.assert_array_equal(loaded.score(everyone), ranker.score(everyone))
+        history = data.item_index([1, 3])
+        np.testing.assert_array_equal(loaded.score_history(history), ranker.score_history(history))
+
+
+@pytest.mark.parametrize("name", NAMES)
+def test_params_are_json_and_fitting_is_repeatable(name: str, data: Interactions) -> None:
+    first = get_ranker(name).fit(data, seed=7)
+    assert json.loads(json.dumps(first.params())) == first.params()
+    second = get_ranker(name, **first.params()).fit(data, seed=7)
+    np.testing.assert_array_equal(first.score(np.arange(data.n_users)), second.score(np.arange(data.n_users)))
+
+
+@pytest.mark.parametrize("name", NAMES)
+def test_scoring_before_fit_is_an_error(name: str) -> None:
+    with pytest.raises(RuntimeError, match="not fitted"):
+        get_ranker(name).score(np.array([0]))
+
+
+@pytest.mark.parametrize("name", PERSONAL)
+def test_held_out_next_scifi_item_beats_every_comedy(
+    name: str, split: tuple[Interactions, dict[int, int]]
+) -> None:
+    train, held_out = split
+    ranker = get_ranker(name).fit(train, seed=0)
+    comedy = train.item_index(COMEDY_ORDER)
+    checked = 0
+    for user in range(1, 11):
+        target = held_out[user]
+        column = int(train.item_index([target])[0])
+        if train.item_counts()[column] == 0:
+            continue  # nobody else watched it in training: no ranker can know it
+        scores = ranker.score(np.array([train.user_index(user)]))[0]
+        assert scores[column] > scores[comedy].max(), f"user {user}: next item {target}"
+        checked += 1
+    assert checked >= 5
+
+
+@pytest.mark.parametrize("name", PERSONAL)
+def test_history_of_liked_scifi_films_points_to_the_next_one(name: str, data: Interactions) -> None:
+    ranker = get_ranker(name).fit(data, seed=0)
+    history = data.item_index(SCIFI_ORDER[:3])
+    candidates = data.item_index([SCIFI_ORDER[3], *COMEDY_ORDER])
+    scores = ranker.score_history(history, candidates)
+    assert scores[0] > scores[1:].max()
+    # the mirror image: comedy likes put the next comedy above every sci-fi film
+    history = data.item_index(COMEDY_ORDER[:3])
+    scores = ranker.score_history(history, data.item_index([COMEDY_ORDER[3], *SCIFI_ORDER]))
+    assert scores[0] > scores[1:].max()
+
+
+def test_popularity_scores_are_interaction_counts(tiny_catalogue: Catalogue, data: Interactions) -> None:
+    ranker = get_ranker("pop").fit(data, seed=0)
+    expected = tiny_catalogue.popularity.reindex(data.item_ids).to_numpy(dtype=np.float32)
+    np.testing.assert_array_equal(ranker.score(np.array([0, 5]))[1], expected)
+    np.testing.assert_array_equal(ranker.score_history(data.item_index([1])), expected)
+
+
+def test_itemknn_keeps_at_most_k_neighbours(data: Interactions) -> None:
+    ranker = get_ranker("itemknn", k=2).fit(data, seed=0)
+    assert isinstance(ranker, ItemKNN)
+    assert np.diff(ranker.neighbours.indptr).max() <= 2
+    assert (ranker.neighbours.diagonal() == 0).all()
+    shrunk = get_ranker("itemknn", shrink=10.0).fit(data, seed=0)
+    assert shrunk.neighbours.sum() < get_ranker("itemknn").fit(data, seed=0).neighbours.sum()
+
+
+def test_fit_or_load_fits_once_then_loads(data: Interactions, tmp_path: Path,
+                                          monkeypatch: pytest.MonkeyPatch) -> None:
+    fits: list[int] = []
+    original = ItemKNN.fit
+
+    def counting_fit(self: ItemKNN, *args: object, **kwargs: object) -> ItemKNN:
+        fits.append(1)
+        return original(self, *args, **kwargs)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(ItemKNN, "fit", counting_fit)
+    first = fit_or_load("itemknn", data, cache_dir=tmp_path, seed=0)
+    second = fit_or_load("itemknn", data, cache_dir=tmp_path, seed=0, params={"k": 100})  # same as default
+    assert len(fits) == 1
+    np.testing.assert_array_equal(first.score(np.arange(5)), second.score(np.arange(5)))
+    folders = sorted(p.name for p in tmp_path.iterdir())
+    assert len(folders) == 1 and folders[0].startswith("itemknn-")  # no temporary folder left behind
+    fit_or_load("itemknn", data, cache_dir=tmp_path, seed=1)
+    fit_or_load("itemknn", data, cache_dir=tmp_path, seed=0, params={"k": 3})
+    assert len(fits) == 3 and len(list(tmp_path.iterdir())) == 3
+
+
+def test_fit_or_load_ignores_an_interrupted_save(data: Interactions, tmp_path: Path) -> None:
+    (tmp_path / ".tmp-pop-half-written").mkdir()
+    ranker = fit_or_load("pop", data, cache_dir=tmp_path, seed=0)
+    assert ranker.fitted
+    assert any(p.name.startswith("pop-") for p in tmp_path.iterdir())
+
+
+def test_unknown_ranker_name_lists_the_valid_ones() -> None:
+    with pytest.raises(UserError) as error:
+        get_ranker("bpr-typo")
+    assert "bpr-typo" in str(error.value)
+    assert all(name in str(error.value) for name in NAMES)
+
+
+def test_bad_parameter_is_a_user_error_naming_the_parameters() -> None:
+    with pytest.raises(UserError, match="k"):
+        get_ranker("itemknn", kk=5)
+    with pytest.raises(UserError, match="greater than or equal"):
+        get_ranker("itemknn", k=0)
+
+
+@pytest.mark.slow
+def test_itemknn_scores_100_candidates_for_one_user_within_5ms(real_catalogue: Catalogue) -> None:
+    import time
+
+    data = Interactions.from_catalogue(real_catalogue)
+    ranker = get_ranker("itemknn").fit(data, seed=0)
+    rng = np.random.default_rng(0)
+    timings = []
+    for row in rng.choice(data.n_users, size=50, replace=False):
+        candidates = rng.choice(data.n_items, size=100, replace=False)
+        start = time.perf_counter()
+        ranker.score(np.array([row]), candidates)
+        ranker.score_history(data.items_of(int(row)), candidates)
+        timings.append(time.perf_counter() - start)
+    assert float(np.median(timings)) < 0.005
