@@ -52,7 +52,7 @@ def preference_score(item: Item, prefs: Preferences, quality: float) -> float:
     wanted = set(prefs.get("genres_wanted", []))
     score = 0.0
     if boost:
-        score += 0.5 * len(genres & boost) / min(len(boost), 2)
+        score += 0.5 * min(len(genres & boost), 2) / min(len(boost), 2)
     if penalty:
         score -= 0.6 * min(len(genres & penalty), 2) / 2
     if len(wanted) > 1:

@@ -35,9 +35,11 @@ def retrieve(state: AgentState, runtime: Runtime[AgentContext]) -> dict:
     constraints = constraints_of(state, ctx.catalogue)
     prefs = state.get("prefs", {})
     note = describe(prefs)
-    if constraints.is_impossible(ctx.catalogue.year_range):
+    if constraints.is_impossible(ctx.catalogue.year_range, genres=ctx.catalogue.genres):
         first, last = ctx.catalogue.year_range
-        return _no_match(note, f"The catalogue only has films released from {first} to {last}.")
+        if constraints.is_impossible(ctx.catalogue.year_range):
+            return _no_match(note, f"The catalogue only has films released from {first} to {last}.")
+        return _no_match(note, "No genre can be both wanted and excluded.")
     stated = any(prefs.get(k) for k in ("genres_wanted", "moods", "keywords", "liked_items"))
     if not stated and state.get("user_id") is not None:
         candidates = _from_history(ctx, state, constraints)
