@@ -35,7 +35,8 @@ def request_facts(item: Item, state: AgentState) -> list[Fact]:
             str(low) if low == high else (f"after {low - 1}" if low else f"before {high + 1}"))
     if matched and span:
         facts.append(Fact(fact_id="req:genre_year", kind="request",
-                          text=f"{' and '.join(matched)} from {item.year}: the genre and years ({span}) you asked for."))
+                          text=f"{' and '.join(matched)} from {item.year}: the genre and years ({span}) "
+                               "you asked for."))
     elif matched:
         facts.append(Fact(fact_id="req:genre", kind="request", text=f"{' and '.join(matched)}, as you asked."))
     elif span:

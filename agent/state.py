@@ -58,10 +58,9 @@ class AgentState(TypedDict, total=False):
     picks: list[int]
     recommendations: list[dict[str, Any]]  # this turn's cards: item_id, title, year, genres, reasons
     reply: str
-    fallbacks: list[str]
 
 
 PER_TURN_RESET: dict[str, Any] = {
-    "feedback": None, "intent": "", "understanding": {}, "constraints_note": [], "candidates": [], "no_match_reason": "",
-    "scored": [], "picks": [], "recommendations": [], "reply": "", "fallbacks": [],
+    "feedback": None, "intent": "", "understanding": {}, "constraints_note": [], "candidates": [],
+    "no_match_reason": "", "scored": [], "picks": [], "recommendations": [], "reply": "",
 }

@@ -19,6 +19,7 @@ from pathlib import Path
 from typing import Any
 
 import numpy as np
+
 from convrec.core.encoder import TextEncoder
 from convrec.core.hashing import content_hash
 from convrec.core.llm import INTENTS

@@ -14,6 +14,7 @@ from typing import TYPE_CHECKING
 import numpy as np
 import pandas as pd
 import scipy.sparse as sp
+
 from convrec.core.hashing import content_hash
 
 if TYPE_CHECKING:

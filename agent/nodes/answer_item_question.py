@@ -35,7 +35,8 @@ def item_answer(ctx: AgentContext, item_id: int, user_id: int | None) -> list[st
         own = history[history["item_id"] == item_id]
         if not own.empty:
             sentences.append(f"You rated it {int(own['rating'].iloc[0])}/5.")
-    sentences += [fact.text[0].upper() + fact.text[1:] + "." for fact in kg_facts(ctx, item_id, list(ctx.catalogue.items))[:1]]
+    linked = kg_facts(ctx, item_id, list(ctx.catalogue.items))[:1]
+    sentences += [f"It {fact.text}." for fact in linked]
     similar = similar_titles(ctx, item_id)
     if similar:
         sentences.append("People who watched it also watched " + ", ".join(similar) + ".")

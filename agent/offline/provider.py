@@ -8,15 +8,15 @@ from convrec.core.catalogue import Catalogue
 from convrec.core.llm import (
     ExplainRequest,
     ItemExplanation,
-    RerankRequest,
     ReplyRequest,
+    RerankRequest,
     Understanding,
     UnderstandRequest,
 )
 
 from .explain import explain
-from .rerank import EmbeddingLookup, rerank
 from .reply import write_reply
+from .rerank import EmbeddingLookup, rerank
 from .understand import IntentPredictor, understand
 
 

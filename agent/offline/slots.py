@@ -21,8 +21,10 @@ _RANGE = re.compile(rf"\b(?:between|from)?\s*{_YEAR}\s*(?:-|–|to|and|until|til
 _DECADE = re.compile(r"\b(early|mid|late)?[\s-]*(?:(1[89]|20)|')?(\d)0'?s\b")
 _DECADE_WORDS = {"twenties": 1920, "thirties": 1930, "forties": 1940, "fifties": 1950, "sixties": 1960,
                  "seventies": 1970, "eighties": 1980, "nineties": 1990}
-_AFTER = re.compile(rf"\b(after|since|post|newer than|later than|from)\s*-?\s*(?:the year\s+)?{_YEAR}\b(\s*on(?:wards?)?)?")
-_BEFORE = re.compile(rf"\b(before|pre|older than|earlier than|until|till|up to|prior to)\s*-?\s*(?:the year\s+)?{_YEAR}\b")
+_AFTER = re.compile(
+    rf"\b(after|since|post|newer than|later than|from)\s*-?\s*(?:the year\s+)?{_YEAR}\b(\s*on(?:wards?)?)?")
+_BEFORE = re.compile(
+    rf"\b(before|pre|older than|earlier than|until|till|up to|prior to)\s*-?\s*(?:the year\s+)?{_YEAR}\b")
 _EXACT = re.compile(rf"\b(?:in|released in|from|made in|of)?\s*{_YEAR}\b")
 _HASH_RANK = re.compile(r"(?:#|\b(?:number|no\.?|num|pick|option|film|movie)\s*#?\s*)(\d{1,2})\b")
 _ORDINALS = {"first": 1, "1st": 1, "second": 2, "2nd": 2, "third": 3, "3rd": 3, "fourth": 4, "4th": 4,

@@ -34,7 +34,8 @@ def understand(request: UnderstandRequest, catalogue: Catalogue, predict: Intent
     if intent in {"recommend", "refine"} and prefs.subject_item is not None and not (
             prefs.liked_items or prefs.disliked_items or prefs.seen_items):
         prefs.liked_items.append(prefs.subject_item)
-    if intent in {"chitchat", "out_of_scope"} and (prefs.wants_surprise or (confidence < 0.5 and _states_wishes(prefs))):
+    unsure_but_wishing = confidence < 0.5 and _states_wishes(prefs)
+    if intent in {"chitchat", "out_of_scope"} and (prefs.wants_surprise or unsure_but_wishing):
         intent = "refine" if has_picks else "recommend"
     return Understanding(intent=intent, confidence=round(float(confidence), 4), prefs=prefs)
 

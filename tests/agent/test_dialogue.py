@@ -60,7 +60,8 @@ def test_impossible_request_gets_no_recommendations(real_service) -> None:  # no
     result = real_service.ask("dialogue-3", "a comedy released after 2030")
     assert result.recommendations == []
     assert "Nothing in the catalogue matches" in result.reply and "1998" in result.reply
-    contradiction = real_service.ask("dialogue-3b", "a film noir from the 1990s with no crime, no drama, no mystery, no thriller")
+    contradiction = real_service.ask(
+        "dialogue-3b", "a film noir from the 1990s with no crime, no drama, no mystery, no thriller")
     assert contradiction.recommendations == [] or all(
         "Film-Noir" in c.genres and 1990 <= c.year <= 1999 for c in contradiction.recommendations)
 

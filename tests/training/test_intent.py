@@ -8,6 +8,7 @@ from collections import Counter
 from pathlib import Path
 
 import pytest
+
 from convrec.core.catalogue import Catalogue
 from convrec.core.encoder import TextEncoder, load_encoder
 from convrec.core.llm import INTENTS

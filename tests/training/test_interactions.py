@@ -6,6 +6,7 @@ import numpy as np
 import pandas as pd
 import pytest
 import scipy.sparse as sp
+
 from convrec.core.catalogue import Catalogue
 from convrec.training.interactions import Interactions
 

@@ -12,6 +12,7 @@ from pathlib import Path
 
 import numpy as np
 import pytest
+
 from convrec.core.catalogue import Catalogue
 from convrec.core.errors import UserError
 from convrec.training.interactions import Interactions

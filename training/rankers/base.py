@@ -19,9 +19,10 @@ from typing import Any, ClassVar, Self, TypeVar
 
 import numpy as np
 import scipy.sparse as sp
+from pydantic import BaseModel, ConfigDict, ValidationError
+
 from convrec.core.errors import UserError
 from convrec.core.hashing import content_hash
-from pydantic import BaseModel, ConfigDict, ValidationError
 
 from ..interactions import Interactions
 
