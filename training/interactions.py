@@ -30,6 +30,9 @@ class Interactions:
     matrix: sp.csr_matrix
     user_ids: np.ndarray
     item_ids: np.ndarray
+    # Per user row, the item columns in time order (ties keep the frame's row order); None when the
+    # frame had no timestamps. Sequential models (GRU4Rec, SASRec) train on these.
+    sequences: tuple[np.ndarray, ...] | None = None
 
     def __post_init__(self) -> None:
         """Reject mismatched shapes and unsorted ids, which would silently misalign positions."""
@@ -70,8 +73,15 @@ class Interactions:
         matrix.sum_duplicates()
         matrix.data[:] = 1.0  # implicit feedback: a repeated pair is still one interaction
         matrix.sort_indices()
+        sequences = None
+        if "timestamp" in frame.columns:
+            # Stable sort by (row, timestamp): ties keep the frame's order, which callers make the file order.
+            order = np.lexsort((np.arange(len(rows)), frame["timestamp"].to_numpy(dtype=np.int64), rows))
+            bounds = np.searchsorted(rows[order], np.arange(len(users) + 1))
+            ordered = cols[order].astype(np.int64)
+            sequences = tuple(ordered[bounds[u]:bounds[u + 1]] for u in range(len(users)))
         log.debug("Interactions: %d users x %d items, %d entries", len(users), len(items), matrix.nnz)
-        return cls(matrix=matrix, user_ids=users, item_ids=items)
+        return cls(matrix=matrix, user_ids=users, item_ids=items, sequences=sequences)
 
     # ----- lookups ---------------------------------------------------------------------------------
     @property
@@ -109,10 +119,19 @@ class Interactions:
         """Return the number of interactions per column (float32)."""
         return np.asarray(self.matrix.sum(axis=0), dtype=np.float32).reshape(-1)
 
+    def sequence_of(self, row: int) -> np.ndarray:
+        """Return a user's item columns in time order (requires timestamps in the source frame)."""
+        if self.sequences is None:
+            raise ValueError("these interactions carry no time order (build them from a frame with timestamps)")
+        return self.sequences[row]
+
     def fingerprint(self) -> str:
-        """Hash the structure and the id arrays: two matrices with equal fingerprints train equal models."""
+        """Hash the structure, the id arrays and the time order: equal fingerprints train equal models."""
         m = self.matrix
+        order = (np.concatenate([*self.sequences, np.zeros(0, dtype=np.int64)]).astype(np.int64).tobytes()
+                 if self.sequences is not None else b"")
         return content_hash(
+            order,
             list(m.shape),
             np.ascontiguousarray(m.indptr, dtype=np.int64).tobytes(),
             np.ascontiguousarray(m.indices, dtype=np.int64).tobytes(),

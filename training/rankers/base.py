@@ -33,6 +33,9 @@ META_FILE = "ranker.json"
 FORMAT_VERSION = 1
 
 
+Validator = Callable[["Ranker"], float]
+
+
 class RankerParams(BaseModel):
     """Base of every ranker's hyper-parameters: typed, immutable, and a typo is an error, not a default."""
 
@@ -59,8 +62,21 @@ class Ranker(ABC):
 
     # ----- the interface ---------------------------------------------------------------------------
     @abstractmethod
-    def fit(self, data: Interactions, *, seed: int, show_progress: bool = False) -> Self:
-        """Learn from the interactions; return self so `get_ranker(...).fit(...)` chains."""
+    def fit(self, data: Interactions, *, seed: int, show_progress: bool = False,
+            validate: Validator | None = None) -> Self:
+        """Learn from the interactions; return self so `get_ranker(...).fit(...)` chains.
+
+        Iterative models call `validate(self)` (validation NDCG@10, higher is better) every few epochs,
+        keep the best state and stop early when it stops improving; closed-form models ignore it.
+        """
+
+    def set_history(self, data: Interactions) -> None:
+        """Score from now on with `data` as every user's known history, without retraining.
+
+        At test time of a leave-one-out split the validation item is part of the history: models that read
+        histories when scoring (item-kNN, sequential models) take it from here; embedding models ignore it.
+        """
+        return None  # embedding models score from their learned user vectors
 
     @abstractmethod
     def score(self, users: np.ndarray, items: np.ndarray | None = None) -> np.ndarray:
@@ -184,10 +200,11 @@ def get_ranker(name: str, **params: Any) -> Ranker:
 
 
 # ----- fit once, then load -------------------------------------------------------------------------
-def cache_key(ranker: Ranker, data: Interactions, seed: int) -> str:
-    """Hash everything that determines a fitted model: data, ranker name and version, params, seed."""
+def cache_key(ranker: Ranker, data: Interactions, seed: int, validation_key: str = "") -> str:
+    """Hash everything that determines a fitted model: data, ranker name and version, params, seed, and the
+    validation data that early stopping read."""
     return content_hash(data.fingerprint(), ranker.name, ranker.version, ranker.params(), int(seed),
-                        FORMAT_VERSION)
+                        FORMAT_VERSION, validation_key)
 
 
 def fit_or_load(
@@ -198,6 +215,8 @@ def fit_or_load(
     seed: int,
     params: dict[str, Any] | None = None,
     show_progress: bool = False,
+    validate: Validator | None = None,
+    validation_key: str = "",
 ) -> Ranker:
     """Return the ranker fitted on `data`, loading it from `cache_dir` when this exact fit was saved before.
 
@@ -206,12 +225,12 @@ def fit_or_load(
     rename wins.
     """
     ranker = get_ranker(ranker_name, **(params or {}))
-    folder = cache_dir / f"{ranker_name}-{cache_key(ranker, data, seed)}"
+    folder = cache_dir / f"{ranker_name}-{cache_key(ranker, data, seed, validation_key if validate else '')}"
     if (folder / META_FILE).is_file():
         log.info("Loading ranker %s from %s", ranker_name, folder)
         return type(ranker).load(folder)
     log.info("Fitting ranker %s (%s) on %d interactions", ranker_name, ranker.params(), data.nnz)
-    ranker.fit(data, seed=seed, show_progress=show_progress)
+    ranker.fit(data, seed=seed, show_progress=show_progress, validate=validate)
     cache_dir.mkdir(parents=True, exist_ok=True)
     tmp = Path(tempfile.mkdtemp(prefix=f".tmp-{folder.name}-", dir=cache_dir))
     try:

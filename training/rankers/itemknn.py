@@ -16,7 +16,7 @@ from pydantic import Field
 from tqdm import tqdm
 
 from ..interactions import Interactions
-from .base import Ranker, RankerParams, arrays_to_sparse, as_positions, register, sparse_to_arrays
+from .base import Ranker, RankerParams, Validator, arrays_to_sparse, as_positions, register, sparse_to_arrays
 
 # Similarities are computed one block of target items at a time, as a dense block of at most this many
 # floats (32 MiB), so memory stays bounded on catalogues with tens of thousands of items.
@@ -44,7 +44,8 @@ class ItemKNN(Ranker):
         self.neighbours = sp.csr_matrix((0, 0), dtype=np.float32)
         self.user_items = sp.csr_matrix((0, 0), dtype=np.float32)
 
-    def fit(self, data: Interactions, *, seed: int, show_progress: bool = False) -> Self:
+    def fit(self, data: Interactions, *, seed: int, show_progress: bool = False,
+            validate: Validator | None = None) -> Self:
         """Compute the top-k cosine neighbours of every item (deterministic: the seed is unused)."""
         matrix = data.matrix.astype(np.float32)
         by_item = matrix.T.tocsr()  # items x users
@@ -79,6 +80,10 @@ class ItemKNN(Ranker):
         self.user_items = matrix.tocsr()
         self.fitted = True
         return self
+
+    def set_history(self, data: Interactions) -> None:
+        """Score users from `data`'s rows (e.g. train plus validation items at test time)."""
+        self.user_items = data.matrix.astype(np.float32).tocsr()
 
     def score(self, users: np.ndarray, items: np.ndarray | None = None) -> np.ndarray:
         """Sum, for each target item, the similarities of its neighbours that the user interacted with."""

@@ -10,7 +10,7 @@ from typing import Self
 import numpy as np
 
 from ..interactions import Interactions
-from .base import Ranker, RankerParams, as_positions, register
+from .base import Ranker, RankerParams, Validator, as_positions, register
 
 
 class PopularityParams(RankerParams):
@@ -29,7 +29,8 @@ class Popularity(Ranker):
         super().__init__(**params)
         self.counts = np.zeros(0, dtype=np.float32)
 
-    def fit(self, data: Interactions, *, seed: int, show_progress: bool = False) -> Self:
+    def fit(self, data: Interactions, *, seed: int, show_progress: bool = False,
+            validate: Validator | None = None) -> Self:
         """Count interactions per column (the seed is unused: counting is deterministic)."""
         self.counts = data.item_counts()
         self.fitted = True

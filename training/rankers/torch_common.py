@@ -1,0 +1,55 @@
+"""What the neural rankers share: device choice, local seeding, and early stopping on validation NDCG."""
+
+from __future__ import annotations
+
+import copy
+import logging
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from typing import Any
+
+log = logging.getLogger(__name__)
+
+
+def pick_device(preferred: str = "auto"):  # noqa: ANN201 - torch is imported lazily
+    """CUDA when present (no code change needed on a GPU machine), else CPU; `preferred` overrides."""
+    import torch
+
+    if preferred != "auto":
+        return torch.device(preferred)
+    return torch.device("cuda" if torch.cuda.is_available() else "cpu")
+
+
+@contextmanager
+def seeded(seed: int) -> Iterator[Any]:
+    """Run a block with torch's RNG seeded locally (restored afterwards) and yield a seeded Generator."""
+    import torch
+
+    with torch.random.fork_rng(devices=[]):
+        torch.manual_seed(seed)
+        yield torch.Generator().manual_seed(seed)
+
+
+@dataclass
+class EarlyStopping:
+    """Keep the best state seen on validation; say stop after `patience` checks without improvement."""
+
+    patience: int = 5
+    best_score: float = float("-inf")
+    best_epoch: int = -1
+    best_state: dict[str, Any] | None = field(default=None, repr=False)
+    checks_without_gain: int = 0
+    history: list[tuple[int, float]] = field(default_factory=list)
+
+    def update(self, epoch: int, score: float, state: dict[str, Any]) -> bool:
+        """Record a validation score; return True when training should stop."""
+        self.history.append((epoch, score))
+        if score > self.best_score:
+            self.best_score, self.best_epoch = score, epoch
+            self.best_state = copy.deepcopy(state)
+            self.checks_without_gain = 0
+        else:
+            self.checks_without_gain += 1
+        log.debug("epoch %d: validation %.4f (best %.4f at %d)", epoch, score, self.best_score, self.best_epoch)
+        return self.checks_without_gain >= self.patience

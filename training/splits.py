@@ -1,0 +1,210 @@
+"""Train/validation/test splits, deterministic for a seed, saved to disk and reused by every model.
+
+Protocols:
+- `loo`: leave-one-out by time. Per user, interactions sorted by timestamp with ties kept in file order; the
+  last is test, the second-last validation (users with fewer than 3 keep everything in train). The main table.
+- `temporal`: per user, the first 60% by time train, next 20% validation, last 20% test (LLM-TUP's protocol),
+  with 5 negatives per training positive sampled from items the user never touched.
+- `chrono`: one global time line; the first 80% of all interactions train, next 10% validation, last 10% test
+  (DUIP's protocol). Test users may have little or no training history: that is the protocol.
+- `random`: per user, a seeded shuffle cut 8:1:1 with RecBole's rounding (`_calcu_split_ids`), the protocol of
+  RecBole's BPR reference on ML-100K.
+
+Files are RecBole atomic files (`<dataset>.train.inter`, `.valid.inter`, `.test.inter`), so RecBole itself can
+read exactly the same rows (`benchmark_filename`), plus `split.json` with the protocol, seed and counts.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+
+from convrec.core.errors import UserError
+from convrec.core.hashing import content_hash
+
+from .interactions import Interactions
+
+log = logging.getLogger(__name__)
+
+PROTOCOLS = ("loo", "temporal", "chrono", "random")
+PARTS = ("train", "valid", "test")
+COLUMNS = ("user_id", "item_id", "rating", "timestamp")
+HEADER = "user_id:token\titem_id:token\trating:float\ttimestamp:float"
+SPLIT_VERSION = 1
+TEMPORAL_NEGATIVES = 5
+
+
+@dataclass(frozen=True, eq=False)
+class Split:
+    """Three disjoint parts of one dataset's interactions over shared user and item id arrays."""
+
+    dataset: str
+    protocol: str
+    seed: int
+    train: pd.DataFrame
+    valid: pd.DataFrame
+    test: pd.DataFrame
+    user_ids: np.ndarray
+    item_ids: np.ndarray
+    train_negatives: np.ndarray | None = None  # (len(train), 5) item ids, for the `temporal` protocol
+
+    def part(self, name: str) -> Interactions:
+        """One part as a matrix over the split's ids (with time-ordered sequences)."""
+        return Interactions.from_frame(getattr(self, name), self.user_ids, self.item_ids)
+
+    def train_matrix(self) -> Interactions:
+        """What models are fitted on."""
+        return self.part("train")
+
+    def history_for_test(self) -> Interactions:
+        """Train plus validation: masked at test time and used as history by models that read one."""
+        both = pd.concat([self.train, self.valid], ignore_index=True)
+        return Interactions.from_frame(both, self.user_ids, self.item_ids)
+
+    def counts(self) -> dict[str, int]:
+        """Rows per part and users with a test item."""
+        return {"train": len(self.train), "valid": len(self.valid), "test": len(self.test),
+                "test_users": int(self.test["user_id"].nunique()), "users": len(self.user_ids),
+                "items": len(self.item_ids)}
+
+    def save(self, folder: Path) -> None:
+        """Write the atomic files and split.json (via temporary names, so a crash leaves no half split)."""
+        folder.mkdir(parents=True, exist_ok=True)
+        for name in PARTS:
+            frame = getattr(self, name)
+            target = folder / f"{self.dataset}.{name}.inter"
+            lines = [HEADER] + [f"{u}\t{i}\t{r:g}\t{t}" for u, i, r, t in frame[list(COLUMNS)].itertuples(
+                index=False)]
+            target.with_suffix(".part").write_text("\n".join(lines) + "\n", encoding="utf-8")
+            target.with_suffix(".part").replace(target)
+        if self.train_negatives is not None:
+            np.save(folder / "train_negatives.npy", self.train_negatives, allow_pickle=False)
+        meta = {"dataset": self.dataset, "protocol": self.protocol, "seed": self.seed, "version": SPLIT_VERSION,
+                "user_ids": self.user_ids.tolist(), "item_ids": self.item_ids.tolist(), "counts": self.counts()}
+        (folder / "split.json").write_text(json.dumps(meta), encoding="utf-8")
+
+    @classmethod
+    def load(cls, folder: Path) -> Split:
+        """Read a split that `save` wrote."""
+        meta_path = folder / "split.json"
+        if not meta_path.is_file():
+            raise UserError(f"{folder}: not a saved split (no split.json)")
+        meta = json.loads(meta_path.read_text(encoding="utf-8"))
+        parts = {}
+        for name in PARTS:
+            frame = pd.read_csv(folder / f"{meta['dataset']}.{name}.inter", sep="\t")
+            frame.columns = [c.split(":", 1)[0] for c in frame.columns]
+            parts[name] = frame.astype({"user_id": "int64", "item_id": "int64", "rating": "float32",
+                                        "timestamp": "int64"})
+        negatives_path = folder / "train_negatives.npy"
+        negatives = np.load(negatives_path, allow_pickle=False) if negatives_path.is_file() else None
+        return cls(meta["dataset"], meta["protocol"], int(meta["seed"]), parts["train"], parts["valid"],
+                   parts["test"], np.array(meta["user_ids"], dtype=np.int64),
+                   np.array(meta["item_ids"], dtype=np.int64), negatives)
+
+
+def _ordered(frame: pd.DataFrame) -> pd.DataFrame:
+    """Sort by user, then time, keeping file order within ties (the documented tie-break)."""
+    ordered = frame.reset_index(drop=True).copy()
+    ordered["_order"] = np.arange(len(ordered))
+    return ordered.sort_values(["user_id", "timestamp", "_order"], kind="stable").drop(columns="_order")
+
+
+def recbole_cut(total: int, ratios: tuple[float, ...]) -> list[int]:
+    """Part sizes as RecBole 1.2.1 computes them: all but the first rounded down, tiny parts bumped to 1."""
+    counts = [int(r * total) for r in ratios]
+    counts[0] = total - sum(counts[1:])
+    for i in range(1, len(ratios)):
+        if counts[0] <= 1:
+            break
+        if 0 < ratios[-i] * total < 1:
+            counts[-i] += 1
+            counts[0] -= 1
+    return counts
+
+
+def _assign_per_user(frame: pd.DataFrame, sizes_for: callable) -> np.ndarray:  # type: ignore[valid-type]
+    """Label each row 0/1/2 (train/valid/test) from per-user part sizes over the frame's current order."""
+    labels = np.zeros(len(frame), dtype=np.int8)
+    users = frame["user_id"].to_numpy()
+    starts = np.flatnonzero(np.r_[True, users[1:] != users[:-1]])
+    ends = np.r_[starts[1:], len(frame)]
+    for start, end in zip(starts, ends, strict=True):
+        n_train, n_valid, _ = sizes_for(end - start)
+        labels[start + n_train:start + n_train + n_valid] = 1
+        labels[start + n_train + n_valid:end] = 2
+    return labels
+
+
+def make_split(frame: pd.DataFrame, user_ids: np.ndarray, item_ids: np.ndarray, *, dataset: str, protocol: str,
+               seed: int) -> Split:
+    """Cut `frame` (user_id, item_id, rating, timestamp in file order) by `protocol`, deterministically."""
+    if protocol not in PROTOCOLS:
+        raise UserError(f"unknown protocol {protocol!r}; choose one of: {', '.join(PROTOCOLS)}")
+    frame = frame[list(COLUMNS)].reset_index(drop=True)
+    rng = np.random.default_rng(seed)
+    negatives = None
+    if protocol == "chrono":
+        order = np.lexsort((np.arange(len(frame)), frame["timestamp"].to_numpy()))
+        ordered = frame.iloc[order].reset_index(drop=True)
+        n_train, n_valid, _ = recbole_cut(len(ordered), (0.8, 0.1, 0.1))
+        labels = np.r_[np.zeros(n_train), np.ones(n_valid), np.full(len(ordered) - n_train - n_valid, 2)]
+    elif protocol == "random":
+        shuffled = frame.iloc[rng.permutation(len(frame))]
+        ordered = shuffled.sort_values("user_id", kind="stable").reset_index(drop=True)
+        labels = _assign_per_user(ordered, lambda n: recbole_cut(n, (0.8, 0.1, 0.1)))
+    else:
+        ordered = _ordered(frame).reset_index(drop=True)
+        if protocol == "loo":
+            labels = _assign_per_user(ordered, lambda n: (n - 2, 1, 1) if n >= 3 else (n, 0, 0))
+        else:
+            labels = _assign_per_user(ordered, lambda n: recbole_cut(n, (0.6, 0.2, 0.2)))
+    parts = [ordered[labels == k].reset_index(drop=True) for k in range(3)]
+    if protocol == "temporal":
+        negatives = sample_negatives(frame, parts[0], item_ids, TEMPORAL_NEGATIVES, rng)
+    return Split(dataset, protocol, seed, parts[0], parts[1], parts[2], np.asarray(user_ids, dtype=np.int64),
+                 np.asarray(item_ids, dtype=np.int64), negatives)
+
+
+def sample_negatives(everything: pd.DataFrame, rows: pd.DataFrame, item_ids: np.ndarray, per_row: int,
+                     rng: np.random.Generator) -> np.ndarray:
+    """For each row, `per_row` item ids the row's user never interacted with (uniform, seeded)."""
+    touched = everything.groupby("user_id")["item_id"].agg(lambda s: set(s.tolist())).to_dict()
+    out = np.empty((len(rows), per_row), dtype=np.int64)
+    for index, user in enumerate(rows["user_id"].to_numpy()):
+        seen = touched.get(int(user), set())
+        chosen: list[int] = []
+        while len(chosen) < per_row:
+            candidate = int(item_ids[rng.integers(len(item_ids))])
+            if candidate not in seen and candidate not in chosen:
+                chosen.append(candidate)
+        out[index] = chosen
+    return out
+
+
+def load_or_make_split(frame: pd.DataFrame, user_ids: np.ndarray, item_ids: np.ndarray, *, dataset: str,
+                       protocol: str, seed: int, cache_dir: Path) -> Split:
+    """Reuse the split saved for exactly this data, protocol and seed; make and save it otherwise."""
+    key = content_hash(SPLIT_VERSION, dataset, protocol, seed,
+                       np.ascontiguousarray(frame[list(COLUMNS)].to_numpy(dtype=np.float64)).tobytes(),
+                       np.asarray(item_ids, dtype=np.int64).tobytes())
+    folder = cache_dir / f"{dataset}-{protocol}-seed{seed}-{key}"
+    if (folder / "split.json").is_file():
+        return Split.load(folder)
+    split = make_split(frame, user_ids, item_ids, dataset=dataset, protocol=protocol, seed=seed)
+    split.save(folder)
+    log.info("Saved %s split (seed %d) to %s: %s", protocol, seed, folder, split.counts())
+    return split
+
+
+def split_folder(cache_dir: Path, split: Split) -> Path:
+    """The folder a split was saved to (for scripts that hand the atomic files to another tool)."""
+    matches = sorted(cache_dir.glob(f"{split.dataset}-{split.protocol}-seed{split.seed}-*"))
+    if not matches:
+        raise UserError(f"no saved {split.protocol} split with seed {split.seed} under {cache_dir}")
+    return matches[-1]
