@@ -41,10 +41,14 @@ def _setup(verbose: bool = False) -> Settings:
     logging.getLogger("convrec").setLevel(logging.INFO)
     for noisy in ("httpx", "chromadb", "sentence_transformers", "urllib3", "gradio"):
         logging.getLogger(noisy).setLevel(logging.WARNING)
+    from pydantic import ValidationError
+
     try:
         return Settings()
-    except Exception as exc:  # pydantic's ValidationError: a bad CONVREC_* value is the user's to fix
-        raise UserError(f"invalid CONVREC_* setting: {str(exc).splitlines()[1:3]}") from None
+    except ValidationError as exc:  # a bad CONVREC_* value is the user's to fix
+        problems = "; ".join(f"CONVREC_{'_'.join(map(str, e['loc'])).upper()}={e.get('input')!r}: {e['msg']}"
+                             for e in exc.errors())
+        raise UserError(f"invalid setting: {problems}") from None
 
 
 def _stderr():  # noqa: ANN202 - rich is imported lazily

@@ -88,3 +88,11 @@ def test_user_mistakes_exit_2_with_one_line(tmp_path: Path) -> None:
 def test_unknown_user_is_refused(real_service) -> None:  # noqa: ANN001
     done = convrec("ask", "hi", "--user", "99999")
     assert done.returncode == 2 and "unknown user id 99999" in done.stderr and "Traceback" not in done.stderr
+
+
+def test_bad_setting_is_one_line() -> None:
+    done = convrec("config", env={"CONVREC_PORT": "abc"})
+    assert done.returncode == 2 and "Traceback" not in done.stderr
+    assert done.stderr.strip() == (
+        "convrec: error: invalid setting: CONVREC_PORT='abc': Input should be a valid integer, unable to parse "
+        "string as an integer")
