@@ -156,6 +156,68 @@ def ask(
             print(f"\n(session {session_id}: pass --session {session_id} to continue)", file=sys.stderr)
 
 
+@app.command()
+def bench(
+    dataset: Annotated[str, typer.Option(help="Dataset: ml-100k (default), ml-1m, amazon-<category>.")] = "ml-100k",
+    protocol: Annotated[str, typer.Option(help="loo | temporal | chrono | random.")] = "loo",
+    models: Annotated[str, typer.Option(help="Comma-separated rankers.")] = "pop,itemknn,bpr,lightgcn,gru4rec,sasrec",
+    seeds: Annotated[int, typer.Option(min=1, help="Seeds (each a different split and initialisation).")] = 3,
+    out: Annotated[Path, typer.Option(help="Folder for results.json, report.md and plots.")] = Path("reports/bench"),
+    quick: Annotated[bool, typer.Option("--quick", help="Few epochs (for CI and smoke tests).")] = False,
+    sampled: Annotated[bool, typer.Option(help="Also the sampled 1+100 table (leave-one-out only).")] = True,
+    extra: Annotated[Path | None, typer.Option(help="JSON rows to show beside ours (e.g. RecBole run here).")] = None,
+) -> None:
+    """Benchmark rankers on saved, identical splits; write results.json, report.md and PNG plots."""
+    settings = _setup(verbose=True)
+    from convrec.training.bench import BenchConfig, run_bench
+    from convrec.training.bench_report import render_markdown, render_plots
+
+    names = [m.strip() for m in models.split(",") if m.strip()]
+    config = BenchConfig(dataset=dataset, protocol=protocol, models=names, seeds=seeds, quick=quick, sampled=sampled)
+    config.validate()
+    extra_rows = _read_extra(extra)
+    frame, user_ids, item_ids = _bench_data(settings, dataset)
+    results = run_bench(config, frame, user_ids, item_ids, cache_dir=settings.data_dir / "bench",
+                        show_progress=sys.stderr.isatty())
+    command = "convrec bench " + " ".join(sys.argv[2:]) if len(sys.argv) > 2 else "convrec bench"
+    results["command"] = command
+    out.mkdir(parents=True, exist_ok=True)
+    (out / "results.json").write_text(json.dumps(results, indent=2))
+    (out / "report.md").write_text(render_markdown(results, command, extra_rows))
+    render_plots(results, out)
+    print(f"wrote {out / 'results.json'}, {out / 'report.md'} and plots")
+    for model, stats in results["summary"].items():
+        print(f"  {model:10s} NDCG@10 {stats['ndcg@10']['mean']:.4f}  Recall@10 {stats['recall@10']['mean']:.4f}")
+
+
+def _read_extra(path: Path | None) -> list[dict[str, Any]]:
+    if path is None:
+        return []
+    if not path.is_file():
+        raise UserError(f"{path}: file not found")
+    try:
+        rows = json.loads(path.read_text(encoding="utf-8"))
+    except json.JSONDecodeError as exc:
+        raise UserError(f"{path}: not JSON ({exc.msg} at line {exc.lineno})") from None
+    return rows if isinstance(rows, list) else [rows]
+
+
+def _bench_data(settings: Settings, dataset: str) -> tuple[Any, Any, Any]:
+    """Interactions (file order within each user's time ties), user ids and item ids of a dataset."""
+    import numpy as np
+
+    if dataset == "ml-100k":
+        from convrec.core.data import load_catalogue
+
+        catalogue = load_catalogue(settings)
+        frame = catalogue.interactions.sort_values("file_order", kind="stable")
+        return frame, np.array(sorted(catalogue.users), dtype=np.int64), catalogue.item_ids
+    from convrec.core.datasets import load_dataset
+
+    loaded = load_dataset(dataset, settings.data_dir)
+    return loaded.interactions, loaded.user_ids, loaded.item_ids
+
+
 def _run_batch(service: Any, path: Path) -> None:
     """One result line per input line; a malformed line gets an error object and the batch goes on."""
     with path.open(encoding="utf-8") as lines:

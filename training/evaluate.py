@@ -75,12 +75,10 @@ def evaluate_sampled(ranker: Ranker, history: Interactions, targets: Interaction
     touched = (history.matrix + targets.matrix).tocsr()
     hits_rows = []
     for user, item in zip(coo.row, coo.col, strict=True):
-        seen = set(touched.indices[touched.indptr[user]:touched.indptr[user + 1]].tolist())
-        pool: list[int] = []
-        while len(pool) < negatives:
-            candidate = int(rng.integers(history.n_items))
-            if candidate not in seen and candidate not in pool:
-                pool.append(candidate)
+        seen = touched.indices[touched.indptr[user]:touched.indptr[user + 1]]
+        unseen = np.setdiff1d(np.arange(history.n_items), seen, assume_unique=False)
+        # A user who has touched nearly everything gets every remaining item instead of a hang.
+        pool = rng.choice(unseen, size=min(negatives, len(unseen)), replace=False).tolist()
         scores = np.asarray(ranker.score(np.array([user]), np.array([item, *pool])), dtype=np.float64)[0]
         rank = 1 + int(np.sum(scores[1:] >= scores[0]))
         row = np.zeros(max(ks), dtype=bool)

@@ -1,0 +1,193 @@
+"""The offline benchmark: every ranker on identical saved splits, every metric, several seeds.
+
+`run_bench` fits (or loads from the content-hash cache) each model per seed with early stopping on
+validation NDCG@10, evaluates full ranking on test with the train+validation history masked, adds the
+cold-start-user and tail-item slices and, for leave-one-out, the sampled 1+100 protocol as a secondary table,
+and returns one JSON-able document. `bench_report` turns it into Markdown and plots.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import os
+import platform
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pandas as pd
+from tqdm import tqdm
+
+from convrec.core.errors import UserError
+from convrec.core.hashing import content_hash
+
+from .configs import load_params
+from .evaluate import Evaluation, evaluate, evaluate_sampled, ndcg_validator
+from .interactions import Interactions
+from .rankers import REGISTRY
+from .rankers.base import META_FILE, Ranker, cache_key, fit_or_load, get_ranker
+from .rankers.torch_common import pick_device
+from .resources import measure
+from .splits import PROTOCOLS, Split, load_or_make_split
+
+log = logging.getLogger(__name__)
+
+COLD_START_SHARE = 0.2  # users with the fewest training interactions
+HEAD_SHARE = 0.2  # the most popular items by training count; the rest are the tail
+QUICK_OVERRIDES = {"epochs": 3, "eval_every": 1, "patience": 2}
+
+
+@dataclass
+class BenchConfig:
+    """What to run: one dataset, one protocol, some models, some seeds."""
+
+    dataset: str
+    protocol: str
+    models: list[str]
+    seeds: int = 3
+    quick: bool = False
+    sampled: bool = True
+    overrides: dict[str, dict[str, Any]] = field(default_factory=dict)
+
+    def validate(self) -> None:
+        """Reject unknown protocols and models with the valid choices listed."""
+        if self.protocol not in PROTOCOLS:
+            raise UserError(f"unknown protocol {self.protocol!r}; choose one of: {', '.join(PROTOCOLS)}")
+        unknown = [m for m in self.models if m not in REGISTRY]
+        if unknown:
+            raise UserError(f"unknown model(s) {', '.join(unknown)}; choose from: {', '.join(sorted(REGISTRY))}")
+        if self.seeds < 1:
+            raise UserError("--seeds must be at least 1")
+
+
+def model_params(name: str, config: BenchConfig) -> dict[str, Any]:
+    """Config-file params for this protocol, with quick-mode and explicit overrides applied."""
+    params = load_params(name, config.protocol, config.overrides.get(name))
+    if config.quick:
+        fields = get_ranker(name).Params.model_fields
+        params.update({k: v for k, v in QUICK_OVERRIDES.items() if k in fields})
+    return params
+
+
+def fit_cached(name: str, params: dict[str, Any], split: Split, train: Interactions, valid: Interactions,
+               cache_dir: Path, seed: int, show_progress: bool) -> tuple[Ranker, dict[str, Any]]:
+    """Fit with early stopping, or load the identical fit from cache with the cost it had when fitted."""
+    ranker = get_ranker(name, **params)
+    folder = cache_dir / f"{name}-{cache_key(ranker, train, seed, valid.fingerprint())}"
+    timing_file = folder / "fit_cost.json"
+    if (folder / META_FILE).is_file() and timing_file.is_file():
+        return type(ranker).load(folder), {**json.loads(timing_file.read_text()), "cached": True}
+    validate = ndcg_validator(train, valid)
+    with measure() as usage:
+        fitted = fit_or_load(name, train, cache_dir=cache_dir, seed=seed, params=params, show_progress=show_progress,
+                             validate=validate, validation_key=valid.fingerprint())
+    cost = {"train_seconds": round(usage.seconds, 2), "peak_rss_mb": usage.peak_rss_mb,
+            "peak_cuda_mb": usage.peak_cuda_mb, "best_epoch": getattr(fitted, "best_epoch", None)}
+    if folder.is_dir():
+        timing_file.write_text(json.dumps(cost))
+    return fitted, {**cost, "cached": False}
+
+
+def slice_masks(split: Split, train: Interactions, evaluation: Evaluation) -> dict[str, np.ndarray]:
+    """Cold-start users: the fewest training interactions (bottom share, among evaluated users)."""
+    counts = np.diff(train.matrix.indptr)[evaluation.users]
+    if len(counts) == 0:
+        return {"cold_start_users": np.zeros(0, dtype=bool)}
+    threshold = np.quantile(counts, COLD_START_SHARE)
+    return {"cold_start_users": counts <= threshold}
+
+
+def tail_targets(train: Interactions, test: Interactions) -> Interactions:
+    """Test interactions whose item is outside the popular head (top share by training count)."""
+    counts = train.item_counts()
+    n_head = max(1, int(round(HEAD_SHARE * len(counts))))
+    head = np.argsort(-counts, kind="stable")[:n_head]
+    matrix = test.matrix.tolil(copy=True)
+    matrix[:, head] = 0
+    matrix = matrix.tocsr()
+    matrix.eliminate_zeros()
+    return Interactions(matrix, test.user_ids, test.item_ids)
+
+
+def run_one(name: str, config: BenchConfig, split: Split, cache_dir: Path, show_progress: bool) -> dict[str, Any]:
+    """Fit and evaluate one model on one split: metrics, slices, costs, throughput."""
+    train, valid, test = split.train_matrix(), split.part("valid"), split.part("test")
+    history = split.history_for_test()
+    params = model_params(name, config)
+    ranker, cost = fit_cached(name, params, split, train, valid, cache_dir, split.seed, show_progress)
+    ranker.set_history(history)
+    started = time.perf_counter()
+    result = evaluate(ranker, history, test, item_counts=train.item_counts())
+    seconds = time.perf_counter() - started
+    row: dict[str, Any] = {
+        "model": name, "seed": split.seed, "params": ranker.params(), **cost,
+        "eval_seconds": round(seconds, 2), "users_per_second": round(len(result.users) / max(seconds, 1e-9), 1),
+        "metrics": result.metrics,
+        "slices": {"cold_start_users": result.subset(slice_masks(split, train, result)["cold_start_users"])},
+    }
+    tail = tail_targets(train, test)
+    if tail.nnz:
+        row["slices"]["tail_items"] = evaluate(ranker, history, tail, item_counts=train.item_counts()).metrics
+    if config.sampled and config.protocol == "loo":
+        row["sampled"] = evaluate_sampled(ranker, history, test, negatives=100, seed=split.seed)
+    return row
+
+
+def run_bench(config: BenchConfig, frame: pd.DataFrame, user_ids: np.ndarray, item_ids: np.ndarray, *,
+              cache_dir: Path, show_progress: bool = True) -> dict[str, Any]:
+    """Run every model on every seed's split; return the results document (see results.json)."""
+    config.validate()
+    runs = []
+    splits_info = []
+    jobs = [(seed, name) for seed in range(config.seeds) for name in config.models]
+    bar = tqdm(jobs, desc="bench", unit="fit", disable=not show_progress)
+    split_cache: dict[int, Split] = {}
+    for seed, name in bar:
+        if seed not in split_cache:
+            split_cache[seed] = load_or_make_split(frame, user_ids, item_ids, dataset=config.dataset,
+                                                   protocol=config.protocol, seed=seed, cache_dir=cache_dir / "splits")
+            splits_info.append({"seed": seed, **split_cache[seed].counts()})
+        bar.set_postfix_str(f"{name} seed {seed}")
+        runs.append(run_one(name, config, split_cache[seed], cache_dir / "models", show_progress))
+    return {
+        "dataset": config.dataset, "protocol": config.protocol, "models": config.models, "seeds": config.seeds,
+        "quick": config.quick, "splits": splits_info, "runs": runs, "summary": summarise(runs),
+        "machine": f"{platform.machine()}, {os.cpu_count()} cores, {device_name()}, Python {platform.python_version()}",
+        "data_fingerprint": content_hash(np.ascontiguousarray(frame[["user_id", "item_id", "timestamp"]].to_numpy(
+            dtype=np.int64)).tobytes()),
+    }
+
+
+def device_name() -> str:
+    """The device the neural rankers train on here ("cpu" or the CUDA device name)."""
+    device = pick_device()
+    if device.type == "cuda":
+        import torch
+
+        return f"cuda ({torch.cuda.get_device_name(device)})"
+    return "cpu"
+
+
+def summarise(runs: list[dict[str, Any]]) -> dict[str, dict[str, dict[str, float]]]:
+    """Mean and standard deviation over seeds of every metric, slice metric and cost, per model."""
+    by_model: dict[str, list[dict[str, Any]]] = {}
+    for run in runs:
+        by_model.setdefault(run["model"], []).append(run)
+    summary: dict[str, dict[str, dict[str, float]]] = {}
+    for model, model_runs in by_model.items():
+        values: dict[str, list[float]] = {}
+        for run in model_runs:
+            flat = {**run["metrics"], "train_seconds": run["train_seconds"], "users_per_second":
+                    run["users_per_second"], "peak_rss_mb": run["peak_rss_mb"]}
+            for slice_name, metrics in run.get("slices", {}).items():
+                flat.update({f"{slice_name}/{k}": v for k, v in metrics.items()})
+            flat.update({f"sampled/{k}": v for k, v in run.get("sampled", {}).items()})
+            for key, value in flat.items():
+                if value is not None:
+                    values.setdefault(key, []).append(float(value))
+        summary[model] = {key: {"mean": float(np.mean(v)), "std": float(np.std(v)), "n": len(v)}
+                          for key, v in values.items()}
+    return summary
