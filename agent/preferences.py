@@ -7,18 +7,28 @@ from convrec.retrieval.query import Constraints
 
 from .state import AgentState, Preferences
 
+# What a mood means as searchable words: "light" alone embeds close to titles with "light" in them.
+MOOD_QUERY_WORDS = {
+    "light": "funny feel-good comedy", "dark": "dark gritty crime thriller", "smart": "intelligent thought-provoking",
+    "scary": "scary horror", "exciting": "exciting action adventure", "violent": "violent action",
+    "moving": "moving emotional drama", "romantic": "romantic love story", "classic": "classic",
+    "recent": "", "older": "", "newer": "",
+}
+
 
 def constraints_of(state: AgentState, catalogue: Catalogue) -> Constraints:
     """Hard constraints: stated years and genres, and every item shown, seen or rejected before (a known
     user's rated history counts as seen)."""
     prefs = state.get("prefs", {})
-    excluded = set(state.get("shown", [])) | set(state.get("rejected", []))
+    # Films the person named as liked are known to them: recommend others.
+    excluded = set(state.get("shown", [])) | set(state.get("rejected", [])) | set(prefs.get("liked_items", []))
     if state.get("user_id") is not None:
         excluded |= {int(i) for i in catalogue.history(state["user_id"])["item_id"]}
     return Constraints(
         year_min=prefs.get("year_min"),
         year_max=prefs.get("year_max"),
-        genres_any=tuple(prefs.get("genres_wanted", [])),
+        genres_any=tuple(prefs.get("genres_wanted", [])) if prefs.get("genres_match") == "any" else (),
+        genres_all=tuple(prefs.get("genres_wanted", [])) if prefs.get("genres_match", "all") == "all" else (),
         genres_none=tuple(prefs.get("genres_unwanted", [])),
         exclude_ids=tuple(sorted(excluded)),
     )
@@ -28,7 +38,8 @@ def describe(prefs: Preferences) -> list[str]:
     """Short phrases for the constraints in force, e.g. ["Sci-Fi", "1990-1999", "no Horror"]."""
     notes = []
     if prefs.get("genres_wanted"):
-        notes.append(" or ".join(prefs["genres_wanted"]))
+        joiner = " or " if prefs.get("genres_match") == "any" else " and "
+        notes.append(joiner.join(prefs["genres_wanted"]))
     low, high = prefs.get("year_min"), prefs.get("year_max")
     if low and high:
         notes.append(f"{low}-{high}" if low != high else f"from {low}")
@@ -44,8 +55,10 @@ def describe(prefs: Preferences) -> list[str]:
     return notes
 
 
-def preference_score(item: Item, prefs: Preferences, quality: float) -> float:
-    """Soft match in -1..1: mood genres favoured or avoided, extra wanted genres, era leanings."""
+def preference_score(item: Item, prefs: Preferences, quality: float, liked_genres: frozenset[str] = frozenset(),
+                     genre_idf: dict[str, float] | None = None) -> float:
+    """Soft match in -1..1: mood genres favoured or avoided, genres shared with films the person named
+    ("something like Heat"), extra wanted genres, era leanings."""
     genres = set(item.genres)
     boost = set(prefs.get("mood_genres_boost", []))
     penalty = set(prefs.get("mood_genres_penalty", []))
@@ -57,6 +70,13 @@ def preference_score(item: Item, prefs: Preferences, quality: float) -> float:
         score -= 0.6 * min(len(genres & penalty), 2) / 2
     if len(wanted) > 1:
         score += 0.3 * len(genres & wanted) / len(wanted)
+    if liked_genres:
+        # Share of the named films' genre weight that this item carries; rare genres (Film-Noir, Crime)
+        # count for more than Drama, which 43% of films have.
+        idf = genre_idf or {}
+        total = sum(idf.get(g, 1.0) for g in liked_genres)
+        shared = sum(idf.get(g, 1.0) for g in genres & liked_genres) / total if total else 0.0
+        score += 0.9 * shared - (0.4 if shared < 0.34 else 0.0)
     moods = set(prefs.get("moods", []))
     if "smart" in moods:
         score += 0.3 * quality
@@ -73,8 +93,10 @@ def query_text(prefs: Preferences, message: str, liked_titles: list[str]) -> str
     parts = []
     if prefs.get("genres_wanted"):
         parts.append(" ".join(prefs["genres_wanted"]) + " film")
-    parts += [m for m in prefs.get("moods", []) if not m.startswith("not ") and m not in {"older", "newer"}]
+    for mood in prefs.get("moods", []):
+        parts.append(MOOD_QUERY_WORDS.get(mood, mood) if not mood.startswith("not ") else "")
     parts += prefs.get("keywords", [])[-8:]
     if liked_titles:
         parts.append("like " + ", ".join(liked_titles))
+    parts = [p for p in parts if p]
     return ". ".join(parts) if parts else message

@@ -24,6 +24,7 @@ class Preferences(TypedDict, total=False):
 
     genres_wanted: list[str]
     genres_unwanted: list[str]
+    genres_match: str  # "all" (a romantic comedy) or "any" (comedy or drama)
     year_min: int | None
     year_max: int | None
     moods: list[str]

@@ -190,6 +190,23 @@ def bench(
         print(f"  {model:10s} NDCG@10 {stats['ndcg@10']['mean']:.4f}  Recall@10 {stats['recall@10']['mean']:.4f}")
 
 
+eval_app = typer.Typer(help="Conversation evaluations driven through the same graph as the app.",
+                       no_args_is_help=True)
+app.add_typer(eval_app, name="eval")
+
+
+@eval_app.command("scripted")
+def eval_scripted(
+    cases: Annotated[Path | None, typer.Option(help="Folder of *.yaml cases (default: the packaged suite).")] = None,
+    out: Annotated[Path, typer.Option(help="Folder for results.json and report.md.")] = Path("reports/eval"),
+) -> None:
+    """Run the scripted dialogue cases; exit 1 when a case fails unexpectedly."""
+    settings = _setup(verbose=True)
+    from convrec.evals.scripted import main_scripted
+
+    raise typer.Exit(main_scripted(settings, cases, out, show_progress=sys.stderr.isatty()))
+
+
 def _read_extra(path: Path | None) -> list[dict[str, Any]]:
     if path is None:
         return []

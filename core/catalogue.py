@@ -182,6 +182,15 @@ class Catalogue:
         return tuple(sorted({g for item in self.items.values() for g in item.genres}))
 
     @cached_property
+    def genre_idf(self) -> dict[str, float]:
+        """How distinctive each genre is: log(items / items with the genre). Drama is common, Film-Noir rare."""
+        counts: dict[str, int] = {}
+        for item in self.items.values():
+            for genre in item.genres:
+                counts[genre] = counts.get(genre, 0) + 1
+        return {genre: float(np.log(len(self.items) / n)) for genre, n in counts.items()}
+
+    @cached_property
     def year_range(self) -> tuple[int, int]:
         """Earliest and latest release year in the catalogue."""
         years = [i.year for i in self.items.values() if i.year]

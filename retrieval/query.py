@@ -32,6 +32,7 @@ class Constraints:
     genres_any: tuple[str, ...] = ()
     genres_none: tuple[str, ...] = ()
     exclude_ids: tuple[int, ...] = ()
+    genres_all: tuple[str, ...] = ()  # "a romantic comedy": every one of these genres
 
     @property
     def has_year(self) -> bool:
@@ -52,9 +53,14 @@ class Constraints:
             return True
         if self.year_max is not None and self.year_max < earliest:
             return True
+        unwanted = {genre_key(g) for g in self.genres_none}
+        required = {genre_key(g) for g in self.genres_all}
+        if required & unwanted:
+            return True
+        if genres is not None and required - {genre_key(g) for g in genres}:
+            return True
         if not self.genres_any:
             return False
-        unwanted = {genre_key(g) for g in self.genres_none}
         wanted = {genre_key(g) for g in self.genres_any} - unwanted
         if genres is not None:
             wanted &= {genre_key(g) for g in genres}
@@ -73,6 +79,8 @@ class Constraints:
                 return False
         own = {genre_key(g) for g in item.genres}
         if self.genres_any and not own & {genre_key(g) for g in self.genres_any}:
+            return False
+        if not {genre_key(g) for g in self.genres_all} <= own:
             return False
         return not own & {genre_key(g) for g in self.genres_none}
 
@@ -105,6 +113,8 @@ def _genre_clauses(constraints: Constraints) -> list[dict[str, Any]]:
     anyof = _combine("$or", [{key: True} for key in wanted])
     if anyof is not None:
         clauses.append(anyof)
+    for key in dict.fromkeys(genre_key(g) for g in constraints.genres_all):
+        clauses.append({key: True})
     for key in dict.fromkeys(genre_key(g) for g in constraints.genres_none):
         clauses.append({key: False})
     return clauses

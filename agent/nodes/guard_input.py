@@ -11,12 +11,14 @@ from ..context import AgentContext
 from ..state import AgentState
 
 _SPACES = re.compile(r"\s+")
+_TAGS = re.compile(r"</?[A-Za-z][^<>]{0,200}>")
 
 
 def clean_message(raw: str) -> str:
-    """Drop control and format characters (keeping ordinary whitespace) and collapse runs of spaces."""
+    """Drop control and format characters and markup tags (a pasted `<script>` is not a request), keep
+    ordinary whitespace, and collapse runs of spaces."""
     kept = "".join(ch if ch in "\t\n " or unicodedata.category(ch)[0] != "C" else " " for ch in raw)
-    return _SPACES.sub(" ", kept).strip()
+    return _SPACES.sub(" ", _TAGS.sub(" ", kept)).strip()
 
 
 def readable(text: str) -> bool:

@@ -36,10 +36,12 @@ def rank(state: AgentState, runtime: Runtime[AgentContext]) -> dict:
     personal = _minmax(np.asarray(personal, dtype=np.float64))
     popularity = ctx.popularity_norm
     prefs = state.get("prefs", {})
+    liked_genres = frozenset(g for i in prefs.get("liked_items", [])[-3:] for g in ctx.catalogue.items[i].genres)
     scored = []
     for candidate, score in zip(candidates, personal, strict=True):
         item = ctx.catalogue.items[candidate["item_id"]]
         quality = popularity.get(item.item_id, 0.0)
         scored.append({**candidate, "personal": float(score), "popularity": quality,
-                       "preference": preference_score(item, prefs, quality), "personal_source": source})
+                       "preference": preference_score(item, prefs, quality, liked_genres, ctx.catalogue.genre_idf),
+                       "personal_source": source})
     return {"scored": scored}

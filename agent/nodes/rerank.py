@@ -20,8 +20,8 @@ def weights_for(state: AgentState, history_only: bool) -> dict[str, float]:
     if known:
         return {"similarity": 0.35, "personal": 0.35, "popularity": 0.1, "preference": 0.2}
     if liked:
-        return {"similarity": 0.4, "personal": 0.25, "popularity": 0.15, "preference": 0.2}
-    return {"similarity": 0.55, "personal": 0.0, "popularity": 0.25, "preference": 0.2}
+        return {"similarity": 0.3, "personal": 0.25, "popularity": 0.15, "preference": 0.3}
+    return {"similarity": 0.45, "personal": 0.0, "popularity": 0.25, "preference": 0.3}
 
 
 def rerank(state: AgentState, runtime: Runtime[AgentContext]) -> dict:

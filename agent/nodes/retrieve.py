@@ -6,8 +6,12 @@ states nothing ("surprise me") gets candidates from their personal ranker over t
 
 from __future__ import annotations
 
+from dataclasses import replace
+
 import numpy as np
 from langgraph.runtime import Runtime
+
+from convrec.retrieval.query import Constraints
 
 from ..context import AgentContext
 from ..preferences import constraints_of, describe, query_text
@@ -54,11 +58,12 @@ def retrieve(state: AgentState, runtime: Runtime[AgentContext]) -> dict:
         hits = ctx.index.search(text, constraints=constraints, n=ctx.settings.candidates, query_embedding=embedding)
         candidates = [{"item_id": h.item_id, "similarity": float(h.similarity)} for h in hits]
     if not candidates:
-        return _no_match(note, "No film meets all of " + ", ".join(note) + "." if note else "")
+        return _no_match(note, ("No film meets all of " + ", ".join(note) + "." if note else "")
+                         + _relaxation_hint(ctx, constraints))
     return {"candidates": candidates, "constraints_note": note}
 
 
-def _from_history(ctx: AgentContext, state: AgentState, constraints) -> list[dict]:  # noqa: ANN001
+def _from_history(ctx: AgentContext, state: AgentState, constraints: Constraints) -> list[dict]:
     positions, weights = history_positions(ctx, state)
     scores = ctx.rankers["itemknn"].score_history(positions, None, weights)
     order = np.argsort(-scores, kind="stable")
@@ -71,6 +76,18 @@ def _from_history(ctx: AgentContext, state: AgentState, constraints) -> list[dic
             if len(candidates) >= ctx.settings.candidates:
                 break
     return candidates
+
+
+def _relaxation_hint(ctx: AgentContext, constraints: Constraints) -> str:
+    """When several genres were required together, say how many films have any one of them instead."""
+    if len(constraints.genres_all) < 2:
+        return ""
+    relaxed = replace(constraints, genres_all=(), genres_any=constraints.genres_all)
+    count = sum(1 for item in ctx.catalogue.items.values() if relaxed.admits(item))
+    if not count:
+        return ""
+    either = " or ".join(constraints.genres_all)
+    return f" {count} films are {either} (not necessarily both): ask for \u201c{either.lower()}\u201d to see them."
 
 
 def _no_match(note: list[str], reason: str) -> dict:

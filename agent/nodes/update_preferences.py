@@ -24,6 +24,8 @@ def merge(prefs: Preferences, update: PreferenceUpdate, previous_years: list[int
     unwanted = [g for g in unwanted if g not in update.genres_wanted]
     wanted = update.genres_wanted or merged.get("genres_wanted", [])
     merged["genres_wanted"] = [g for g in wanted if g not in unwanted]
+    if update.genres_wanted:
+        merged["genres_match"] = update.genres_match
     merged["genres_unwanted"] = unwanted
     if update.year_min is not None or update.year_max is not None:
         merged["year_min"], merged["year_max"] = update.year_min, update.year_max

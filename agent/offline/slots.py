@@ -81,6 +81,7 @@ def title_span_guess(message: str) -> str | None:
         return None
     span = re.split(r"\s+(?:about|any good|like|good|worth|rated|released|come out|came out)\b", match.group("span"))[0]
     span = span.strip(" ?!.,\"'")
+    span = re.sub(r"^(?:(?:about|the film|the movie|of|on)\s+)+", "", span, flags=re.IGNORECASE)
     words = span.split()
     if not words or all(w.lower() in STOPWORDS for w in words):
         return None
@@ -186,7 +187,8 @@ def _fill_genres_and_moods(update: PreferenceUpdate, text: str) -> None:
     tokens = _tokens(text)
     words = [t.text for t in tokens]
     used: set[int] = set()
-    phrases = sorted(set(GENRE_WORDS) | set(MOODS), key=lambda p: -len(p.split()))
+    # Longest phrases first, then alphabetical: a set's order changes between processes (hash seeds).
+    phrases = sorted(set(GENRE_WORDS) | set(MOODS), key=lambda p: (-len(p.split()), p))
     for phrase in phrases:
         parts = phrase.split()
         for i in range(len(words) - len(parts) + 1):
@@ -206,6 +208,8 @@ def _fill_genres_and_moods(update: PreferenceUpdate, text: str) -> None:
             update.mood_genres_boost.extend(g for g in favoured if g not in update.mood_genres_boost)
             update.mood_genres_penalty.extend(g for g in avoided if g not in update.mood_genres_penalty)
     update.genres_wanted = [g for g in update.genres_wanted if g not in update.genres_unwanted]
+    # "an animated horror", "a romantic comedy", "sci-fi and horror": every genre; "comedy or drama": any.
+    update.genres_match = "any" if re.search(r"\b(or|either)\b", text) else "all"
     update.mood_genres_boost = [g for g in update.mood_genres_boost if g not in update.mood_genres_penalty
                                 or g in update.genres_wanted]
 

@@ -81,8 +81,26 @@ def test_bad_input_never_breaks_the_conversation(real_service) -> None:  # noqa:
     for message in ["", "   ", "\x00\x01\x02", "@@@ ### $$$", "film " * limit]:
         result = real_service.ask(session, message)
         assert result.intent == "invalid" and result.recommendations == [] and len(result.reply) < 200
-    ok = real_service.ask(session, "a crime thriller from the 70s")
+    ok = real_service.ask(session, "a thriller from the 70s")
     assert ok.recommendations and all(1970 <= c.year <= 1979 for c in ok.recommendations)
+
+
+def test_genre_combinations_are_required_together_with_a_way_out(real_service) -> None:  # noqa: ANN001
+    romcom = real_service.ask("dialogue-9", "a romantic comedy from the 90s")
+    assert romcom.recommendations
+    assert all({"Comedy", "Romance"} <= set(c.genres) for c in romcom.recommendations)
+    # ML-100K has no 1970s film tagged both Crime and Thriller: say so, and say what would work
+    none = real_service.ask("dialogue-10", "a crime thriller from the 70s")
+    assert none.recommendations == [] and "7 films are Crime or Thriller" in none.reply
+    either = real_service.ask("dialogue-10", "crime or thriller from the 70s")
+    assert either.recommendations and all({"Crime", "Thriller"} & set(c.genres) for c in either.recommendations)
+
+
+def test_like_a_named_film_shares_its_genres_and_excludes_it(real_service) -> None:  # noqa: ANN001
+    result = real_service.ask("dialogue-11", "something like Heat")
+    heat = real_service.context.catalogue.find_title("Heat")[0].item_id
+    assert heat not in ids(result)
+    assert all({"Action", "Crime", "Thriller"} & set(c.genres) for c in result.recommendations)
 
 
 def test_vague_request_asks_one_question_then_recommends(real_service) -> None:  # noqa: ANN001

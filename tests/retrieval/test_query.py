@@ -135,3 +135,12 @@ def assert_no_single_element_combinator(where: dict[str, Any] | None) -> None:
             assert len(value) >= 2, where
             for clause in value:
                 assert_no_single_element_combinator(clause)
+
+
+def test_genres_all_requires_every_genre(tiny_catalogue) -> None:  # noqa: ANN001
+    both = Constraints(genres_all=("Comedy", "Romance"))
+    assert where_filter(both) == {"$and": [{"g_comedy": True}, {"g_romance": True}]}
+    admitted = {i for i, item in tiny_catalogue.items.items() if both.admits(item)}
+    assert admitted == {11, 12, 14}  # Clueless, Groundhog Day, Annie Hall
+    assert Constraints(genres_all=("Horror",), genres_none=("Horror",)).is_impossible((1900, 2000))
+    assert Constraints(genres_all=("Anime", "Drama")).is_impossible((1900, 2000), genres=tiny_catalogue.genres)
