@@ -19,6 +19,7 @@ from convrec.core.llm import Provider, make_provider
 from convrec.core.settings import Settings
 from convrec.retrieval.documents import kg_facts_trustworthy
 from convrec.retrieval.index import ItemIndex
+from convrec.training.configs import load_params
 from convrec.training.intent import load_or_train
 from convrec.training.interactions import Interactions
 from convrec.training.rankers.base import Ranker, fit_or_load
@@ -26,6 +27,20 @@ from convrec.training.rankers.base import Ranker, fit_or_load
 from .offline.provider import OfflineProvider
 
 log = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True)
+class AgentOptions:
+    """Switches that the simulated-user evaluation flips to show what each component is worth.
+
+    `personal_ranker` scores known users and named films (any registered ranker fitted on the context's
+    interactions); `elicit` allows the clarifying question; `retrieval_only` orders picks by retrieval
+    similarity alone (no personal score, popularity, preferences or diversity).
+    """
+
+    personal_ranker: str = "itemknn"
+    elicit: bool = True
+    retrieval_only: bool = False
 
 
 @dataclass
@@ -40,6 +55,17 @@ class AgentContext:
     provider: Provider
     kg_trusted: bool = False
     load_seconds: dict[str, float] = field(default_factory=dict)
+    options: AgentOptions = field(default_factory=AgentOptions)
+
+    @property
+    def personal(self) -> Ranker:
+        """The ranker that scores a person's history (item-kNN unless an evaluation swaps it)."""
+        return self.rankers[self.options.personal_ranker]
+
+    @property
+    def neighbours(self) -> Ranker:
+        """Item-kNN, always: "films watched with this one" must stay co-watching, whatever ranks picks."""
+        return self.rankers["itemknn"]
 
     @property
     def popularity_norm(self) -> dict[int, float]:
@@ -56,22 +82,31 @@ class AgentContext:
         return self._popularity_norm
 
 
-def load_context(settings: Settings, *, show_progress: bool = False, rebuild_index: bool = False) -> AgentContext:
-    """Load (or build once and cache) everything the graph needs."""
+def load_context(settings: Settings, *, show_progress: bool = False, rebuild_index: bool = False,
+                 catalogue: Catalogue | None = None, options: AgentOptions | None = None) -> AgentContext:
+    """Load (or build once and cache) everything the graph needs.
+
+    An evaluation passes `catalogue` with held-out interactions removed: rankers and histories then come
+    from it, while the item index stays the one built from the full dataset (its documents only carry
+    aggregate rating counts), so an evaluation never rebuilds or replaces the app's index.
+    """
+    options = options or AgentOptions()
     timings: dict[str, float] = {}
     start = time.perf_counter()
-    catalogue = load_catalogue(settings)
+    full = load_catalogue(settings)
+    catalogue = catalogue or full
     timings["catalogue"] = time.perf_counter() - start
 
     start = time.perf_counter()
-    index = ItemIndex.open(settings, catalogue, rebuild=rebuild_index, show_progress=show_progress)
+    index = ItemIndex.open(settings, full, rebuild=rebuild_index, show_progress=show_progress)
     timings["index"] = time.perf_counter() - start
 
     start = time.perf_counter()
     interactions = Interactions.from_catalogue(catalogue)
     cache = settings.models_dir
-    rankers = {name: fit_or_load(name, interactions, cache_dir=cache, seed=0, show_progress=show_progress)
-               for name in ("pop", "itemknn")}
+    names = dict.fromkeys(("pop", "itemknn", options.personal_ranker))
+    rankers = {name: fit_or_load(name, interactions, cache_dir=cache, seed=0, params=load_params(name),
+                                 show_progress=show_progress) for name in names}
     timings["rankers"] = time.perf_counter() - start
 
     start = time.perf_counter()
@@ -86,4 +121,4 @@ def load_context(settings: Settings, *, show_progress: bool = False, rebuild_ind
     log.info("Agent loaded in %.1fs (%s)", sum(timings.values()),
              ", ".join(f"{k} {v:.1f}s" for k, v in timings.items()))
     return AgentContext(settings, catalogue, index, interactions, rankers, provider,
-                        kg_facts_trustworthy(catalogue), timings)
+                        kg_facts_trustworthy(catalogue), timings, options)

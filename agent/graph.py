@@ -12,6 +12,7 @@ from typing import Literal
 from langgraph.checkpoint.base import BaseCheckpointSaver
 from langgraph.graph import END, START, StateGraph
 from langgraph.graph.state import CompiledStateGraph
+from langgraph.runtime import Runtime
 
 from .context import AgentContext
 from .nodes.answer_item_question import answer_item_question
@@ -51,9 +52,9 @@ def by_intent(state: AgentState) -> Literal["small_talk", "answer_item_question"
             raise ValueError(f"unexpected intent {other!r}")
 
 
-def after_preferences(state: AgentState) -> Literal["elicit", "retrieve"]:
-    """Ask one question when nothing at all is known yet."""
-    return "elicit" if needs_question(state) else "retrieve"
+def after_preferences(state: AgentState, runtime: Runtime[AgentContext]) -> Literal["elicit", "retrieve"]:
+    """Ask one question when nothing at all is known yet (unless elicitation is switched off)."""
+    return "elicit" if needs_question(state, runtime.context.options.elicit) else "retrieve"
 
 
 def after_retrieve(state: AgentState) -> Literal["rank", "no_match"]:

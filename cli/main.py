@@ -207,6 +207,32 @@ def eval_scripted(
     raise typer.Exit(main_scripted(settings, cases, out, show_progress=sys.stderr.isatty()))
 
 
+@eval_app.command("simulate")
+def eval_simulate(
+    users: Annotated[int, typer.Option(min=1, help="Held-out MovieLens users to simulate.")] = 200,
+    seed: Annotated[int, typer.Option(help="Seed for the users, targets and the simulator's wording.")] = 0,
+    rankers: Annotated[str | None, typer.Option(help="Extra personal rankers to compare (default: all registered; "
+                                                      "'none' for none).")] = None,
+    out: Annotated[Path, typer.Option(help="Folder for results.json, report.md and plots.")] = Path("reports/eval"),
+) -> None:
+    """Simulated users (iEvaLM protocol) against the full agent and its ablations."""
+    settings = _setup(verbose=True)
+    from convrec.evals.simulate import run_simulation, simulation_markdown, simulation_plot
+
+    chosen = None if rankers is None else [] if rankers == "none" else [r.strip() for r in rankers.split(",")]
+    results = run_simulation(settings, users=users, seed=seed, rankers=chosen, show_progress=sys.stderr.isatty())
+    command = "convrec eval simulate " + " ".join(sys.argv[3:])
+    results["command"] = command
+    out.mkdir(parents=True, exist_ok=True)
+    (out / "simulate_results.json").write_text(json.dumps(results, indent=2))
+    (out / "simulate_report.md").write_text(simulation_markdown(results, command))
+    simulation_plot(results, out)
+    for name, data in results["variants"].items():
+        m = data["all"]
+        print(f"  {name:22s} success@5 {m['success@5']:.3f}  re-shown {m['rejected_reshown']}  "
+              f"violations {m['constraint_violations']}")
+
+
 def _read_extra(path: Path | None) -> list[dict[str, Any]]:
     if path is None:
         return []

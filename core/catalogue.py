@@ -159,6 +159,14 @@ class Catalogue:
         knowledge = KnowledgeGraph.from_tables(tables.kg, tables.link, set(items))
         return cls(items=items, users=users, interactions=inter, knowledge=knowledge, source=tables.source)
 
+    def without(self, pairs: set[tuple[int, int]]) -> Catalogue:
+        """A copy whose interactions leave out these (user_id, item_id) pairs (held-out evaluation targets)."""
+        keys = list(zip(self.interactions["user_id"], self.interactions["item_id"], strict=True))
+        keep = [key not in pairs for key in keys]
+        kept = self.interactions[keep].reset_index(drop=True)
+        return Catalogue(items=self.items, users=self.users, interactions=kept, knowledge=self.knowledge,
+                         source=self.source)
+
     # ----- histories -------------------------------------------------------------------------------
     def history(self, user_id: int) -> pd.DataFrame:
         """Return a user's interactions in time order (empty for an unknown user)."""

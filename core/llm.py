@@ -26,6 +26,7 @@ class PreferenceUpdate(BaseModel):
     genres_wanted: list[str] = Field(default_factory=list)
     genres_unwanted: list[str] = Field(default_factory=list)
     genres_match: Literal["any", "all"] = Field(default="all", description="wanted genres: any or every one")
+    genres_additive: bool = Field(default=False, description="'as well', 'also', 'too': add to earlier genres")
     year_min: int | None = None
     year_max: int | None = None
     moods: list[str] = Field(default_factory=list, description="mood words found, e.g. 'light', 'dark'")

@@ -15,7 +15,7 @@ from ..state import AgentState
 def similar_titles(ctx: AgentContext, item_id: int, k: int = 3) -> list[str]:
     """The films most often watched together with this one (item-kNN neighbours)."""
     position = ctx.interactions.item_index(np.array([item_id]))
-    scores = ctx.rankers["itemknn"].score_history(position, None, np.ones(1, dtype=np.float32))
+    scores = ctx.neighbours.score_history(position, None, np.ones(1, dtype=np.float32))
     scores[position] = -np.inf
     best = np.argsort(-scores, kind="stable")[:k]
     return [ctx.catalogue.items[int(ctx.interactions.item_ids[i])].label for i in best if scores[i] > 0]

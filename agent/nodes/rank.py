@@ -28,8 +28,8 @@ def rank(state: AgentState, runtime: Runtime[AgentContext]) -> dict:
     positions = ctx.interactions.item_index(ids)
     history, weights = history_positions(ctx, state)
     if len(history):
-        personal = ctx.rankers["itemknn"].score_history(history, positions, weights)
-        source = "itemknn"
+        personal = ctx.personal.score_history(history, positions, weights)
+        source = ctx.options.personal_ranker
     else:
         personal = ctx.rankers["pop"].score_history(np.array([], dtype=np.int64), positions)
         source = "pop"

@@ -37,8 +37,12 @@ def rerank(state: AgentState, runtime: Runtime[AgentContext]) -> dict:
                                        genres=list(item.genres), similarity=c["similarity"],
                                        personal=c["personal"], popularity=c["popularity"],
                                        preference=c["preference"]))
-    request = RerankRequest(request=state.get("message", ""), candidates=records, top_n=top_n,
-                            weights=weights_for(state, history_only), diversity=ctx.settings.mmr_lambda)
+    if ctx.options.retrieval_only:
+        weights, diversity = {"similarity": 1.0, "personal": 0.0, "popularity": 0.0, "preference": 0.0}, 1.0
+    else:
+        weights, diversity = weights_for(state, history_only), ctx.settings.mmr_lambda
+    request = RerankRequest(request=state.get("message", ""), candidates=records, top_n=top_n, weights=weights,
+                            diversity=diversity)
     ordered = ctx.provider.rerank(request)
     constraints = constraints_of(state, ctx.catalogue)
     allowed = {c["item_id"] for c in scored}

@@ -65,7 +65,7 @@ def retrieve(state: AgentState, runtime: Runtime[AgentContext]) -> dict:
 
 def _from_history(ctx: AgentContext, state: AgentState, constraints: Constraints) -> list[dict]:
     positions, weights = history_positions(ctx, state)
-    scores = ctx.rankers["itemknn"].score_history(positions, None, weights)
+    scores = ctx.personal.score_history(positions, None, weights)
     order = np.argsort(-scores, kind="stable")
     candidates = []
     for position in order:

@@ -23,6 +23,8 @@ def merge(prefs: Preferences, update: PreferenceUpdate, previous_years: list[int
     unwanted = list(dict.fromkeys(merged.get("genres_unwanted", []) + update.genres_unwanted))
     unwanted = [g for g in unwanted if g not in update.genres_wanted]
     wanted = update.genres_wanted or merged.get("genres_wanted", [])
+    if update.genres_additive:
+        wanted = list(dict.fromkeys(merged.get("genres_wanted", []) + update.genres_wanted))
     merged["genres_wanted"] = [g for g in wanted if g not in unwanted]
     if update.genres_wanted:
         merged["genres_match"] = update.genres_match
@@ -59,8 +61,10 @@ def update_preferences(state: AgentState, runtime: Runtime[AgentContext]) -> dic
             "understanding": {**state.get("understanding", {}), "wants_surprise": update.wants_surprise}}
 
 
-def needs_question(state: AgentState) -> bool:
+def needs_question(state: AgentState, allowed: bool = True) -> bool:
     """Ask first when nothing is known: no stated wish, no history, no earlier answer, no question yet."""
+    if not allowed:
+        return False
     prefs = state.get("prefs", {})
     stated = any(prefs.get(key) for key in ("genres_wanted", "genres_unwanted", "year_min", "year_max",
                                              "moods", "liked_items", "keywords"))

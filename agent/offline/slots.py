@@ -210,6 +210,8 @@ def _fill_genres_and_moods(update: PreferenceUpdate, text: str) -> None:
     update.genres_wanted = [g for g in update.genres_wanted if g not in update.genres_unwanted]
     # "an animated horror", "a romantic comedy", "sci-fi and horror": every genre; "comedy or drama": any.
     update.genres_match = "any" if re.search(r"\b(or|either)\b", text) else "all"
+    update.genres_additive = bool(update.genres_wanted) and bool(
+        re.search(r"\b(as well|also|too|in addition|plus|and also)\b", text))
     update.mood_genres_boost = [g for g in update.mood_genres_boost if g not in update.mood_genres_penalty
                                 or g in update.genres_wanted]
 
@@ -252,7 +254,8 @@ def _keywords(text: str) -> list[str]:
     words = []
     for word in _WORD.findall(text):
         word = word.strip("'-")
-        if (len(word) > 2 and word not in STOPWORDS and word not in vocabulary and not word.isdigit()
+        if (len(word) > 2 and word not in STOPWORDS and word not in vocabulary and not any(c.isdigit() for c in word)
+                and "'" not in word
                 and not re.fullmatch(r"\d0'?s", word) and word not in NEGATIONS and word not in words):
             words.append(word)
     return words[:12]

@@ -23,6 +23,8 @@ def understand(request: UnderstandRequest, catalogue: Catalogue, predict: Intent
     has_picks = bool(request.previous_picks)
     if _WHY_OPENING.match(request.message) and has_picks and (prefs.asked_rank or prefs.subject_item):
         intent = "why"
+    if intent == "why" and not has_picks and _states_wishes(prefs):
+        intent = "recommend"  # "Maybe mystery?" before any picks: nothing to explain, a wish to act on
     if intent == "why" and not (prefs.asked_rank or prefs.subject_item) and has_picks:
         prefs.asked_rank = 1 if len(request.previous_picks) == 1 else None
     if intent == "refine" and not has_picks:
@@ -34,8 +36,10 @@ def understand(request: UnderstandRequest, catalogue: Catalogue, predict: Intent
     if intent in {"recommend", "refine"} and prefs.subject_item is not None and not (
             prefs.liked_items or prefs.disliked_items or prefs.seen_items):
         prefs.liked_items.append(prefs.subject_item)
-    unsure_but_wishing = confidence < 0.5 and _states_wishes(prefs)
-    if intent in {"chitchat", "out_of_scope"} and (prefs.wants_surprise or unsure_but_wishing):
+    # Mid-conversation, a message naming genres, years or moods refines the picks ("it should be war too"),
+    # whatever the classifier makes of the words; before any picks, only when the classifier is unsure.
+    wishing = _states_wishes(prefs) and (has_picks or confidence < 0.5)
+    if intent in {"chitchat", "out_of_scope"} and (prefs.wants_surprise or wishing):
         intent = "refine" if has_picks else "recommend"
     return Understanding(intent=intent, confidence=round(float(confidence), 4), prefs=prefs)
 

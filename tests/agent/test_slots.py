@@ -72,3 +72,10 @@ def test_unknown_title_guess() -> None:
     assert title_span_guess("tell me about Blade Runner 2049") == "Blade Runner 2049"
     assert title_span_guess("what do you know about 'The Room'?") == "The Room"
     assert title_span_guess("hello") is None
+
+
+def test_additive_genres(tiny_catalogue: Catalogue) -> None:
+    assert slots(tiny_catalogue, "I'd like it to be a comedy as well").genres_additive
+    assert not slots(tiny_catalogue, "a comedy please").genres_additive
+    assert slots(tiny_catalogue, "comedy or drama").genres_match == "any"
+    assert slots(tiny_catalogue, "an animated horror film").genres_match == "all"
