@@ -26,7 +26,10 @@ def seeded(seed: int) -> Iterator[Any]:
     """Run a block with torch's RNG seeded locally (restored afterwards) and yield a seeded Generator."""
     import torch
 
-    with torch.random.fork_rng(devices=[]):
+    # Fork the CUDA generators too when present: torch.manual_seed seeds them, and a fit must leave the
+    # caller's random state untouched on a GPU machine as well as on CPU.
+    devices = list(range(torch.cuda.device_count())) if torch.cuda.is_available() else []
+    with torch.random.fork_rng(devices=devices):
         torch.manual_seed(seed)
         yield torch.Generator().manual_seed(seed)
 
