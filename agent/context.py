@@ -105,7 +105,7 @@ def load_context(settings: Settings, *, show_progress: bool = False, rebuild_ind
     interactions = Interactions.from_catalogue(catalogue)
     cache = settings.models_dir
     names = dict.fromkeys(("pop", "itemknn", options.personal_ranker))
-    rankers = {name: fit_or_load(name, interactions, cache_dir=cache, seed=0, params=load_params(name),
+    rankers = {name: fit_or_load(name, interactions, cache_dir=cache, seed=0, params=load_params(name, "chat"),
                                  show_progress=show_progress) for name in names}
     timings["rankers"] = time.perf_counter() - start
 

@@ -127,7 +127,7 @@ def run_simulation(settings: Settings, *, users: int, seed: int, rankers: list[s
     base = load_context(settings, catalogue=held_out, show_progress=show_progress)
     for name in extra:
         base.rankers[name] = fit_or_load(name, base.interactions, cache_dir=settings.models_dir, seed=seed,
-                                         params=load_params(name), show_progress=show_progress)
+                                         params=load_params(name, "chat"), show_progress=show_progress)
     results: dict[str, Any] = {"users": len(pairs), "seed": seed, "max_turns": MAX_TURNS,
                                "list_length": LIST_LENGTH, "simulator": "offline templates over target attributes",
                                "provider": base.provider.name, "variants": {}}
