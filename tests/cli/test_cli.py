@@ -96,3 +96,37 @@ def test_bad_setting_is_one_line() -> None:
     assert done.stderr.strip() == (
         "convrec: error: invalid setting: CONVREC_PORT='abc': Input should be a valid integer, unable to parse "
         "string as an integer")
+
+
+@pytest.mark.slow
+def test_bench_quick_mode_writes_the_report(tmp_path: Path, real_service) -> None:  # noqa: ANN001
+    out = tmp_path / "bench"
+    done = convrec("bench", "--quick", "--models", "pop,bpr,sasrec", "--seeds", "1", "--out", str(out),
+                   env={"CONVREC_DATA_DIR": str(tmp_path / "cache"), "CONVREC_DATASET_DIR":
+                        str(real_service.context.catalogue.source)}, timeout=900)
+    assert done.returncode == 0, done.stderr[-2000:]
+    results = json.loads((out / "results.json").read_text())
+    assert results["quick"] and {r["model"] for r in results["runs"]} == {"pop", "bpr", "sasrec"}
+    assert all(r["metrics"]["ndcg@10"] > 0 for r in results["runs"])
+    report = (out / "report.md").read_text()
+    assert "Quick mode" in report and "| sasrec |" in report
+    assert (out / "metric_at_k.png").stat().st_size > 5000 and (out / "quality_vs_time.png").is_file()
+    bad = convrec("bench", "--models", "pop,nope", "--out", str(out))
+    assert bad.returncode == 2 and "unknown model(s) nope" in bad.stderr
+
+
+@pytest.mark.slow
+def test_eval_scripted_command(tmp_path: Path, real_service) -> None:  # noqa: ANN001
+    cases = tmp_path / "cases"
+    cases.mkdir()
+    (cases / "ok.yaml").write_text(
+        "name: ok\ncategory: hard_constraints\ndescription: sixties westerns exist\nturns:\n  - say: a western from the 60s\n"
+        "    expect:\n      recommendations: non_empty\n      every_pick: {year_min: 1960, year_max: 1969}\n")
+    passing = convrec("eval", "scripted", "--cases", str(cases), "--out", str(tmp_path / "out"))
+    assert passing.returncode == 0, passing.stderr[-2000:]
+    assert json.loads((tmp_path / "out" / "results.json").read_text())
+    (cases / "bad.yaml").write_text(
+        "name: bad\ncategory: hard_constraints\ndescription: a wrong expectation\nturns:\n  - say: a western from the 60s\n"
+        "    expect:\n      every_pick: {year_min: 1990}\n")
+    failing = convrec("eval", "scripted", "--cases", str(cases), "--out", str(tmp_path / "out2"))
+    assert failing.returncode == 1
