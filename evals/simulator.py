@@ -35,7 +35,8 @@ NARROW_HINTS = (
     "Still not it. More precisely, {start} to {end}.",
     "None of these. Maybe from {start} to {end}?",
 )
-ANSWERS = ("Something {genre}, I think.", "I'd enjoy a {genre} film.", "Maybe {genre}?")
+ANSWERS = ("Something {genre}, from the {decade}s I think.", "I'd enjoy a {genre} film from the {decade}s.",
+           "Maybe {genre}? Something from the {decade}s.")
 GIVE_UP = "None of these, sorry. Any other ideas?"
 ACCEPT = "That one looks great, I'll watch it!"
 GENRE_WORDS = {"Children's": "family", "Film-Noir": "film noir", "Sci-Fi": "sci-fi"}
@@ -71,11 +72,18 @@ class SimulatedUser:
         return str(self.rng.choice(OPENINGS)).format(genre=genre_word(genres[0]))
 
     def answer_question(self) -> str:
-        """Answer a clarifying question as a person would: the most telling genre, then the decade."""
+        """Answer a clarifying question as a person would: it asked for a genre or an era, so say both (the
+        most telling genre not yet said, and the decade); a rejected list only draws one critique."""
         genres = [g for g in self.genres_by_distinctiveness() if g not in self.stated_genres]
+        year = self.target.year
+        if genres and year is not None and self.stated_years is None:
+            decade = year // 10 * 10
+            self.stated_genres.append(genres[0])
+            self.stated_years = (decade, decade + 9)
+            return str(self.rng.choice(ANSWERS)).format(genre=genre_word(genres[0]), decade=decade)
         if genres:
             self.stated_genres.append(genres[0])
-            return str(self.rng.choice(ANSWERS)).format(genre=genre_word(genres[0]))
+            return f"Something {genre_word(genres[0])}, I think."
         return self.critique([]) or GIVE_UP
 
     def respond(self, recommended: list[int], asked_question: bool) -> tuple[bool, str]:

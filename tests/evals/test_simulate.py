@@ -58,3 +58,10 @@ def test_protocol_on_real_users(real_settings) -> None:  # noqa: ANN001
         assert variant["all"]["rejected_reshown"] == 0
         assert variant["all"]["constraint_violations"] == 0
     assert set(first["variants"]) == {"full", "no_elicitation", "popularity_ranker", "retrieval_only"}
+
+
+def test_a_question_gets_a_fuller_answer_than_a_rejection(tiny_catalogue: Catalogue) -> None:
+    user = SimulatedUser(tiny_catalogue.items[5], tiny_catalogue, np.random.default_rng(1))
+    accepted, answer = user.respond([], asked_question=True)
+    assert not accepted and "1990s" in answer
+    assert user.stated_genres == ["Drama"] and user.stated_years == (1990, 1999)  # ties with Sci-Fi: by name
