@@ -15,6 +15,7 @@ import numpy as np
 from convrec.core.catalogue import Catalogue
 from convrec.core.data import load_catalogue
 from convrec.core.encoder import load_encoder
+from convrec.core.errors import UserError
 from convrec.core.llm import Provider, make_provider
 from convrec.core.settings import Settings
 from convrec.retrieval.documents import kg_facts_trustworthy
@@ -22,6 +23,7 @@ from convrec.retrieval.index import ItemIndex
 from convrec.training.configs import load_params
 from convrec.training.intent import load_or_train
 from convrec.training.interactions import Interactions
+from convrec.training.rankers import REGISTRY
 from convrec.training.rankers.base import Ranker, fit_or_load
 
 from .offline.provider import OfflineProvider
@@ -82,7 +84,7 @@ class AgentContext:
         return self._popularity_norm
 
 
-def load_context(settings: Settings, *, show_progress: bool = False, rebuild_index: bool = False,
+def load_context(settings: Settings, *, show_progress: bool = False, rebuild_index: bool = False,  # noqa: C901
                  catalogue: Catalogue | None = None, options: AgentOptions | None = None) -> AgentContext:
     """Load (or build once and cache) everything the graph needs.
 
@@ -90,7 +92,10 @@ def load_context(settings: Settings, *, show_progress: bool = False, rebuild_ind
     from it, while the item index stays the one built from the full dataset (its documents only carry
     aggregate rating counts), so an evaluation never rebuilds or replaces the app's index.
     """
-    options = options or AgentOptions()
+    options = options or AgentOptions(personal_ranker=settings.personal_ranker)
+    if options.personal_ranker not in REGISTRY:
+        raise UserError(f"unknown personal ranker {options.personal_ranker!r}; choose one of: "
+                        f"{', '.join(sorted(REGISTRY))}")
     timings: dict[str, float] = {}
     start = time.perf_counter()
     full = load_catalogue(settings)

@@ -41,6 +41,9 @@ class Settings(BaseSettings):
     llm_provider: Literal["offline"] = Field(
         default="offline", description="Which language-model provider the agent's nodes call."
     )
+    personal_ranker: str = Field(
+        default="itemknn", description="Ranker that scores known users' histories and named films in the chat "
+        "(pop, itemknn, bpr, lightgcn, gru4rec, sasrec; neural ones train once on first start, then are cached).")
     host: str = Field(default="127.0.0.1", description="Address the chat app binds.")
     port: int = Field(default=7860, ge=1, le=65535, description="Port the chat app listens on.")
     top_n: int = Field(default=5, ge=1, le=20, description="Recommendations per answer.")

@@ -35,6 +35,7 @@ log = logging.getLogger(__name__)
 MAX_TURNS = 5
 LIST_LENGTH = 10
 KS = (1, 5, 10)
+ABLATIONS = ("no_elicitation", "popularity_ranker", "retrieval_only")
 VAGUE_OPENING = "Can you recommend a film?"
 
 
@@ -160,10 +161,17 @@ def simulation_markdown(results: dict[str, Any], command: str) -> str:
                      f"{data.get('anonymous', {}).get('success@5', 0):.3f}", m["rejected_reshown"],
                      m["constraint_violations"]])
     full = results["variants"].get("full", {}).get("all", {}).get("success@5", 0.0)
-    beaten = [n for n, d in results["variants"].items() if n != "full" and d["all"]["success@5"] >= full]
-    verdict = ("The full agent beats every ablation on success within 5 turns." if not beaten else
+    ablations = [n for n in results["variants"] if n in ABLATIONS]
+    beaten = [n for n in ablations if results["variants"][n]["all"]["success@5"] >= full]
+    verdict = (f"The full agent (success@5 {full:.3f}) beats every ablation ({', '.join(ablations)}) on success "
+                "within 5 turns." if not beaten else
                "The full agent does **not** beat: " + ", ".join(
                    f"{n} ({results['variants'][n]['all']['success@5']:.3f} vs {full:.3f})" for n in beaten) + ".")
+    swaps = {n: d["all"]["success@5"] for n, d in results["variants"].items() if n.startswith("ranker:")}
+    if swaps:
+        better = [f"{n.split(':', 1)[1]} {v:.3f}" for n, v in sorted(swaps.items(), key=lambda kv: -kv[1]) if v > full]
+        verdict += (" Swapping the personal ranker (the full agent uses item-kNN): " + (
+            "better with " + ", ".join(better) + " (`CONVREC_PERSONAL_RANKER`)." if better else "no swap does better."))
     lines = [
         "# Simulated-user evaluation (iEvaLM protocol)", "", f"Command: `{command}`  ",
         f"{results['users']} held-out MovieLens users (seed {results['seed']}), each with a hidden target (their "
