@@ -242,6 +242,9 @@ def _read_extra(path: Path | None) -> list[dict[str, Any]]:
         rows = json.loads(path.read_text(encoding="utf-8"))
     except json.JSONDecodeError as exc:
         raise UserError(f"{path}: not JSON ({exc.msg} at line {exc.lineno})") from None
+    if isinstance(rows, dict) and isinstance(rows.get("rows"), list):  # scripts/recbole_side_by_side.py output
+        source = rows.get("source", "")
+        return [{**row, "source": row.get("source") or source} for row in rows["rows"]]
     return rows if isinstance(rows, list) else [rows]
 
 
