@@ -108,6 +108,15 @@ class Split:
                    np.array(meta["item_ids"], dtype=np.int64), negatives)
 
 
+def canonical(frame: pd.DataFrame) -> pd.DataFrame:
+    """Rows in one order whatever order the caller had: by user, then time, ties in the given (file) order.
+
+    File order and the catalogue's (user, time, file order) both map to the same canonical frame, so a split
+    depends only on the data, the protocol and the seed.
+    """
+    return frame[list(COLUMNS)].sort_values(["user_id", "timestamp"], kind="stable").reset_index(drop=True)
+
+
 def _ordered(frame: pd.DataFrame) -> pd.DataFrame:
     """Sort by user, then time, keeping file order within ties (the documented tie-break)."""
     ordered = frame.reset_index(drop=True).copy()
@@ -146,7 +155,7 @@ def make_split(frame: pd.DataFrame, user_ids: np.ndarray, item_ids: np.ndarray, 
     """Cut `frame` (user_id, item_id, rating, timestamp in file order) by `protocol`, deterministically."""
     if protocol not in PROTOCOLS:
         raise UserError(f"unknown protocol {protocol!r}; choose one of: {', '.join(PROTOCOLS)}")
-    frame = frame[list(COLUMNS)].reset_index(drop=True)
+    frame = canonical(frame)
     rng = np.random.default_rng(seed)
     negatives = None
     if protocol == "chrono":
@@ -191,7 +200,7 @@ def load_or_make_split(frame: pd.DataFrame, user_ids: np.ndarray, item_ids: np.n
                        protocol: str, seed: int, cache_dir: Path) -> Split:
     """Reuse the split saved for exactly this data, protocol and seed; make and save it otherwise."""
     key = content_hash(SPLIT_VERSION, dataset, protocol, seed,
-                       np.ascontiguousarray(frame[list(COLUMNS)].to_numpy(dtype=np.float64)).tobytes(),
+                       np.ascontiguousarray(canonical(frame).to_numpy(dtype=np.float64)).tobytes(),
                        np.asarray(item_ids, dtype=np.int64).tobytes())
     folder = cache_dir / f"{dataset}-{protocol}-seed{seed}-{key}"
     if (folder / "split.json").is_file():

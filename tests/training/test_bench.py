@@ -41,3 +41,16 @@ def test_bench_rejects_unknown_names() -> None:
         BenchConfig(dataset="x", protocol="loo", models=["nope"]).validate()
     with pytest.raises(UserError, match="choose one of: loo"):
         BenchConfig(dataset="x", protocol="leave-two-out", models=["pop"]).validate()
+
+
+def test_split_does_not_depend_on_row_order(tiny_catalogue: Catalogue) -> None:
+    from convrec.training.splits import make_split
+
+    users = np.array(sorted(tiny_catalogue.users))
+    by_time = tiny_catalogue.interactions
+    by_file = by_time.sort_values("file_order", kind="stable")
+    for protocol in ("loo", "random", "chrono", "temporal"):
+        a = make_split(by_time, users, tiny_catalogue.item_ids, dataset="t", protocol=protocol, seed=4)
+        b = make_split(by_file, users, tiny_catalogue.item_ids, dataset="t", protocol=protocol, seed=4)
+        for part in ("train", "valid", "test"):
+            assert getattr(a, part).equals(getattr(b, part)), (protocol, part)
