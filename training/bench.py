@@ -85,10 +85,18 @@ def fit_cached(name: str, params: dict[str, Any], split: Split, train: Interacti
         fitted = fit_or_load(name, train, cache_dir=cache_dir, seed=seed, params=params, show_progress=show_progress,
                              validate=validate, validation_key=valid.fingerprint())
     cost = {"train_seconds": round(usage.seconds, 2), "peak_rss_mb": usage.peak_rss_mb,
-            "peak_cuda_mb": usage.peak_cuda_mb, "best_epoch": getattr(fitted, "best_epoch", None)}
+            "peak_cuda_mb": usage.peak_cuda_mb, "best_epoch": best_epoch(fitted)}
     if folder.is_dir():
         timing_file.write_text(json.dumps(cost))
     return fitted, {**cost, "cached": False}
+
+
+def best_epoch(ranker: Ranker) -> int | None:
+    """The epoch early stopping kept, for rankers that train in epochs (None otherwise)."""
+    found = getattr(ranker, "best_epoch", None)
+    if found is None:
+        found = getattr(getattr(ranker, "stopping", None), "best_epoch", None)
+    return int(found) if found is not None and found >= 0 else None
 
 
 def slice_masks(split: Split, train: Interactions, evaluation: Evaluation) -> dict[str, np.ndarray]:
