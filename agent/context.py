@@ -70,6 +70,13 @@ class AgentContext:
         return self.rankers["itemknn"]
 
     @property
+    def by_item(self):  # noqa: ANN201 - scipy.sparse.csc_matrix
+        """The interaction matrix in column form, built once: facts slice item columns on every turn."""
+        if not hasattr(self, "_by_item"):
+            self._by_item = self.interactions.matrix.tocsc()
+        return self._by_item
+
+    @property
     def popularity_norm(self) -> dict[int, float]:
         """Popularity in 0-1 (log counts blended with a shrunk mean rating), cached on first use."""
         if not hasattr(self, "_popularity_norm"):

@@ -18,7 +18,7 @@ from .state import AgentState
 def co_raters(ctx: AgentContext, item_id: int, others: list[int]) -> np.ndarray:
     """How many users rated both `item_id` and each of `others`."""
     positions = ctx.interactions.item_index(np.array([item_id, *others]))
-    columns = ctx.interactions.matrix.tocsc()[:, positions]
+    columns = ctx.by_item[:, positions]
     counts = (columns[:, 1:].T @ columns[:, :1]).toarray().ravel()
     return counts.astype(int)
 
