@@ -11,6 +11,7 @@ import time
 from dataclasses import dataclass, field
 
 import numpy as np
+from pydantic import BaseModel
 
 from convrec.core.catalogue import Catalogue
 from convrec.core.data import load_catalogue
@@ -23,12 +24,24 @@ from convrec.retrieval.index import ItemIndex
 from convrec.training.configs import load_params
 from convrec.training.intent import load_or_train
 from convrec.training.interactions import Interactions
+from convrec.training.profiles.factory import make_profile_writer
 from convrec.training.rankers import REGISTRY
 from convrec.training.rankers.base import Ranker, fit_or_load
+from convrec.training.text_inputs import TextInputs
 
 from .offline.provider import OfflineProvider
 
 log = logging.getLogger(__name__)
+
+
+class UserProfile(BaseModel):
+    """What the system believes about a known user: LLM-TUP's two profiles and their fusion weights."""
+
+    user_id: int
+    short_term: str
+    long_term: str
+    weight_short_term: float
+    weight_long_term: float
 
 
 @dataclass(frozen=True)
@@ -36,11 +49,13 @@ class AgentOptions:
     """Switches that the simulated-user evaluation flips to show what each component is worth.
 
     `personal_ranker` scores known users and named films (any registered ranker fitted on the context's
-    interactions); `elicit` allows the clarifying question; `retrieval_only` orders picks by retrieval
-    similarity alone (no personal score, popularity, preferences or diversity).
+    interactions); `profile_ranker` (LLM-TUP, or None) scores known users from their stored profiles, with
+    `personal_ranker` as the fallback; `elicit` allows the clarifying question; `retrieval_only` orders picks
+    by retrieval similarity alone (no personal score, popularity, preferences or diversity).
     """
 
     personal_ranker: str = "itemknn"
+    profile_ranker: str | None = "tup"
     elicit: bool = True
     retrieval_only: bool = False
 
@@ -58,11 +73,40 @@ class AgentContext:
     kg_trusted: bool = False
     load_seconds: dict[str, float] = field(default_factory=dict)
     options: AgentOptions = field(default_factory=AgentOptions)
+    profile_inputs: TextInputs | None = None  # what the profile ranker's profiles are written from
 
     @property
     def personal(self) -> Ranker:
         """The ranker that scores a person's history (item-kNN unless an evaluation swaps it)."""
         return self.rankers[self.options.personal_ranker]
+
+    @property
+    def profiled(self) -> Ranker | None:
+        """The profile ranker (LLM-TUP) when this context loaded one."""
+        name = self.options.profile_ranker
+        return self.rankers.get(name) if name else None
+
+    def user_profile(self, user_id: int | None) -> UserProfile | None:
+        """The short- and long-term profiles of a known user and the weight the model gives each, or None."""
+        model, inputs = self.profiled, self.profile_inputs
+        if not self.has_profile(user_id) or model is None or inputs is None:
+            return None
+        written = inputs.profile_of(self.interactions, int(user_id))  # type: ignore[arg-type]
+        if written is None:
+            return None
+        row = int(self.interactions.user_index(int(user_id)))  # type: ignore[arg-type]
+        weights = dict(zip(model.kinds, model.fusion_weights(np.array([row]))[0].tolist(), strict=True))  # type: ignore[attr-defined]
+        return UserProfile(user_id=int(user_id), short_term=written.short_term, long_term=written.long_term,  # type: ignore[arg-type]
+                           weight_short_term=round(weights.get("short_term", 0.0), 3),
+                           weight_long_term=round(weights.get("long_term", 0.0), 3))
+
+    def has_profile(self, user_id: int | None) -> bool:
+        """Whether the profile ranker holds stored profiles for this user (a known user with ratings)."""
+        model = self.profiled
+        if model is None or user_id is None:
+            return False
+        row = self.interactions.user_index(int(user_id))
+        return row is not None and bool(np.abs(model.profile_vectors[row]).sum() > 0)  # type: ignore[attr-defined]
 
     @property
     def neighbours(self) -> Ranker:
@@ -99,10 +143,16 @@ def load_context(settings: Settings, *, show_progress: bool = False, rebuild_ind
     from it, while the item index stays the one built from the full dataset (its documents only carry
     aggregate rating counts), so an evaluation never rebuilds or replaces the app's index.
     """
-    options = options or AgentOptions(personal_ranker=settings.personal_ranker)
+    options = options or AgentOptions(personal_ranker=settings.personal_ranker,
+                                      profile_ranker=None if settings.profile_ranker == "none" else
+                                      settings.profile_ranker)
     if options.personal_ranker not in REGISTRY:
         raise UserError(f"unknown personal ranker {options.personal_ranker!r}; choose one of: "
                         f"{', '.join(sorted(REGISTRY))}")
+    if options.profile_ranker and not REGISTRY.get(options.profile_ranker, Ranker).needs_text:
+        text_rankers = sorted(n for n, cls in REGISTRY.items() if cls.needs_text)
+        raise UserError(f"profile ranker {options.profile_ranker!r} is not a profile model; choose one of: "
+                        f"{', '.join(text_rankers)}, or none")
     timings: dict[str, float] = {}
     start = time.perf_counter()
     full = load_catalogue(settings)
@@ -121,8 +171,20 @@ def load_context(settings: Settings, *, show_progress: bool = False, rebuild_ind
                                  show_progress=show_progress) for name in names}
     timings["rankers"] = time.perf_counter() - start
 
-    start = time.perf_counter()
     encoder = load_encoder(settings.encoder_path)
+    inputs = None
+    if options.profile_ranker:
+        start = time.perf_counter()
+        inputs = TextInputs(catalogue.items, catalogue.interactions,
+                            {item_id: document.text for item_id, document in index.documents.items()}, encoder,
+                            settings.data_dir / "text", writer=make_profile_writer(settings),
+                            show_progress=show_progress, item_embeddings=index.embeddings)
+        rankers[options.profile_ranker] = fit_or_load(
+            options.profile_ranker, interactions, cache_dir=cache, seed=0, show_progress=show_progress,
+            params=load_params(options.profile_ranker, "chat"), inputs=inputs)
+        timings["profile_ranker"] = time.perf_counter() - start
+
+    start = time.perf_counter()
     titles = [item.title for item in catalogue.items.values()]
     classifier = load_or_train(encoder, cache, titles, seed=0)
     timings["intent_classifier"] = time.perf_counter() - start
@@ -133,4 +195,4 @@ def load_context(settings: Settings, *, show_progress: bool = False, rebuild_ind
     log.info("Agent loaded in %.1fs (%s)", sum(timings.values()),
              ", ".join(f"{k} {v:.1f}s" for k, v in timings.items()))
     return AgentContext(settings, catalogue, index, interactions, rankers, provider,
-                        kg_facts_trustworthy(catalogue), timings, options)
+                        kg_facts_trustworthy(catalogue), timings, options, inputs)

@@ -14,6 +14,8 @@ from convrec.core.llm import Fact
 from .context import AgentContext
 from .state import AgentState
 
+RECENT_FILMS = 10  # "lately": the person's last ten rated films (the short-term profile names the last 3)
+
 
 def co_raters(ctx: AgentContext, item_id: int, others: list[int]) -> np.ndarray:
     """How many users rated both `item_id` and each of `others`."""
@@ -92,6 +94,60 @@ def history_facts(ctx: AgentContext, item_id: int, user_id: int | None) -> list[
     return [Fact(fact_id=f"history:{first}", kind="history", text=text)]
 
 
+def profile_facts(ctx: AgentContext, item_id: int, state: AgentState) -> list[Fact]:
+    """Which of the person's profiles drove this pick in LLM-TUP, with the films or genres behind that side.
+
+    The side comes from the rank step (fusion weight x that profile's own score); the evidence is the
+    person's own history: the latest films that share a genre with the pick, closest first (else the latest
+    three by name), or the genres present from their first ratings to their latest that the pick shares (else
+    their best-rated films most like it).
+    """
+    user_id = state.get("user_id")
+    side = next((c.get("profile_side") for c in state.get("scored", []) if c["item_id"] == item_id), None)
+    if user_id is None or not side:
+        return []
+    history = ctx.catalogue.history(int(user_id))
+    ids = [int(i) for i in history["item_id"]]
+    item = ctx.catalogue.items[item_id]
+    if side == "short_term":
+        recent = ids[-RECENT_FILMS:]
+        kin = [i for i in recent if set(ctx.catalogue.items[i].genres) & set(item.genres)]
+        closest = _most_similar(ctx, item_id, kin, 2)
+        if closest:
+            titles = [ctx.catalogue.items[i].title for i in closest]
+            return [Fact(fact_id="profile:short_term", kind="profile",
+                         text=f"Close to what you have watched lately: {join_words(titles)}.")]
+        latest = [ctx.catalogue.items[i].title for i in reversed(ids[-3:])]
+        return [Fact(fact_id="profile:short_term", kind="profile",
+                     text=f"Suits your recent viewing more than your older ratings (latest: {join_words(latest)}).")]
+    thirds = [part for part in np.array_split(np.array(ids), 3) if len(part)]
+    lasting = set.intersection(*({g for i in part for g in ctx.catalogue.items[int(i)].genres} for part in thirds))
+    shared = [g for g in item.genres if g in lasting]
+    if shared and len(thirds) == 3:
+        count = sum(1 for i in ids if set(ctx.catalogue.items[i].genres) & set(shared))
+        return [Fact(fact_id="profile:long_term", kind="profile",
+                     text=f"Fits what you have liked for years: {join_words(shared[:2])} "
+                          f"({count} of your {len(ids)} films, from your first ratings to your latest).")]
+    loved = [int(i) for i, r in zip(history["item_id"], history["rating"], strict=True) if r >= 4]
+    closest = _most_similar(ctx, item_id, loved, 2)
+    if not closest:
+        return []
+    titles = [ctx.catalogue.items[i].title for i in closest]
+    return [Fact(fact_id="profile:long_term", kind="profile",
+                 text=f"Fits what you have liked for years, like {join_words(titles)}, which you rated 4 or 5.")]
+
+
+def _most_similar(ctx: AgentContext, item_id: int, others: list[int], n: int) -> list[int]:
+    """The `n` films of `others` whose document vectors are closest to the item's (most recent first on ties)."""
+    others = [i for i in others if i != item_id]
+    if not others:
+        return []
+    vectors = ctx.index.embeddings([item_id, *others])
+    similarity = vectors[1:] @ vectors[0]
+    order = sorted(range(len(others)), key=lambda k: (-similarity[k], -k))[:n]
+    return [others[k] for k in order]
+
+
 def catalogue_facts(ctx: AgentContext, item_id: int) -> list[Fact]:
     """Rating and audience facts from MovieLens itself."""
     audience = ctx.catalogue.audiences.get(item_id)
@@ -127,5 +183,5 @@ def pick_facts(ctx: AgentContext, item_id: int, state: AgentState) -> list[Fact]
     related = list(liked)
     if user_id is not None:
         related += [int(i) for i in ctx.catalogue.history(user_id)["item_id"].tolist()]
-    return (request_facts(item, state) + liked_facts(ctx, item_id, liked) + history_facts(ctx, item_id, user_id)
-            + kg_facts(ctx, item_id, related) + catalogue_facts(ctx, item_id))
+    return (request_facts(item, state) + liked_facts(ctx, item_id, liked) + profile_facts(ctx, item_id, state)
+            + history_facts(ctx, item_id, user_id) + kg_facts(ctx, item_id, related) + catalogue_facts(ctx, item_id))

@@ -13,7 +13,7 @@ from pydantic import BaseModel, Field
 
 from convrec.core.settings import Settings
 
-from .context import AgentContext, load_context
+from .context import AgentContext, UserProfile, load_context
 from .graph import build_graph
 from .state import PER_TURN_RESET
 
@@ -114,6 +114,10 @@ class ChatService(AbstractContextManager["ChatService"]):
         """The messages of a conversation so far (empty for a new one)."""
         snapshot = self.graph.get_state(self._config(session))
         return list(snapshot.values.get("messages", [])) if snapshot and snapshot.values else []
+
+    def profile(self, user_id: int | None) -> UserProfile | None:
+        """The profiles the system holds for a known user (LLM-TUP's short- and long-term texts), or None."""
+        return self.context.user_profile(user_id)
 
     def last_recommendations(self, session: str) -> list[Recommendation]:
         """The cards of the conversation's latest answer with picks."""

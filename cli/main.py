@@ -99,6 +99,55 @@ def index(
 
 
 @app.command()
+def profiles(
+    kind: Annotated[str, typer.Option(help="Which profiles: 'tup' (short- and long-term, LLM-TUP).")] = "tup",
+    users: Annotated[str | None, typer.Option(help="Comma-separated user ids to write and print (default: all, "
+                                                   "printing none).")] = None,
+    workers: Annotated[int, typer.Option(min=1, help="Profiles written at once (for an LLM server).")] = 1,
+) -> None:
+    """Write every user's profiles from their rated history, in batches saved as they finish (resumable).
+
+    Profiles are cached under a hash of (history, writer, model, prompt): a second run, or the chat, reuses
+    them, and a run cut short keeps every finished batch. The writer is the configured LLM provider's
+    (offline by default: composed from genres, eras, ratings and dates in the history).
+    """
+    settings = _setup(verbose=True)
+    if kind != "tup":
+        raise UserError(f"unknown profile kind {kind!r}; choose: tup")
+    from convrec.core.data import load_catalogue
+    from convrec.training.interactions import Interactions
+    from convrec.training.profiles.factory import make_profile_writer
+    from convrec.training.profiles.history import histories, ratings_lookup
+    from convrec.training.profiles.store import ProfileStore, generate_profiles
+
+    catalogue = load_catalogue(settings)
+    everyone = histories(Interactions.from_catalogue(catalogue), catalogue.items,
+                         ratings_lookup(catalogue.interactions))
+    wanted = _parse_users(users, everyone) if users else sorted(everyone)
+    writer = make_profile_writer(settings)
+    folder = settings.data_dir / "text" / "profiles"
+    written = generate_profiles({u: everyone[u] for u in wanted}, writer, folder, workers=workers,
+                                show_progress=sys.stderr.isatty())
+    print(f"{len(written)} users' profiles ({writer.identity}) in {ProfileStore(folder, writer.identity).path}")
+    for user in wanted if users else []:
+        print(f"\nuser {user} ({len(everyone[user])} ratings)")
+        print(f"  short-term: {written[user].short_term}")
+        print(f"  long-term:  {written[user].long_term}")
+
+
+def _parse_users(text: str, known: dict[int, Any]) -> list[int]:
+    """Parse '1,2,3' into known user ids; a typo or unknown id is a one-line error."""
+    try:
+        ids = [int(part) for part in text.split(",") if part.strip()]
+    except ValueError:
+        raise UserError(f"--users takes comma-separated numbers, not {text!r}") from None
+    unknown = [u for u in ids if u not in known]
+    if unknown:
+        raise UserError(f"unknown or empty user id(s) {unknown}; users run from {min(known)} to {max(known)}")
+    return ids
+
+
+@app.command()
 def chat(
     host: Annotated[str | None, typer.Option(help="Address to bind (default 127.0.0.1).")] = None,
     port: Annotated[int | None, typer.Option(help="Port to listen on (default 7860).")] = None,
@@ -178,7 +227,7 @@ def bench(
     extra_rows = _read_extra(extra)
     frame, user_ids, item_ids = _bench_data(settings, dataset)
     results = run_bench(config, frame, user_ids, item_ids, cache_dir=settings.data_dir / "bench",
-                        show_progress=sys.stderr.isatty())
+                        show_progress=sys.stderr.isatty(), text_inputs=_bench_text_inputs(settings, dataset))
     command = "convrec bench " + " ".join(sys.argv[2:]) if len(sys.argv) > 2 else "convrec bench"
     results["command"] = command
     out.mkdir(parents=True, exist_ok=True)
@@ -262,6 +311,52 @@ def _bench_data(settings: Settings, dataset: str) -> tuple[Any, Any, Any]:
 
     loaded = load_dataset(dataset, settings.data_dir)
     return loaded.interactions, loaded.user_ids, loaded.item_ids
+
+
+def _bench_text_inputs(settings: Settings, dataset: str) -> Any:  # noqa: ANN401 - a TextInputsFor
+    """Give text rankers, per split, item texts built only from that split's training rows.
+
+    ML-100K items get the retrieval index's documents (the same template), computed from a catalogue without
+    the validation and test interactions, so audience counts in a document never include held-out ratings.
+    Other datasets get title, year and genres. Built lazily: baselines never pay for it.
+    """
+    from functools import cache
+
+    from convrec.core.encoder import load_encoder
+    from convrec.training.text_inputs import TextInputs, items_from_table
+
+    cache_dir = settings.data_dir / "text"
+    show = sys.stderr.isatty()
+
+    @cache
+    def source() -> tuple[Any, Any, Any]:
+        if dataset == "ml-100k":
+            from convrec.core.data import load_catalogue
+
+            catalogue = load_catalogue(settings)
+            return catalogue, catalogue.items, catalogue.interactions
+        from convrec.core.datasets import load_dataset
+
+        loaded = load_dataset(dataset, settings.data_dir)
+        return None, items_from_table(loaded.items), loaded.interactions
+
+    def inputs_for(split: Any) -> TextInputs:  # noqa: ANN401
+        catalogue, items, ratings = source()
+        texts: dict[int, str] = {}
+        if catalogue is not None:
+            from convrec.retrieval.documents import build_documents, kg_facts_trustworthy
+
+            held_out = set(zip(split.valid["user_id"], split.valid["item_id"], strict=True)) | set(
+                zip(split.test["user_id"], split.test["item_id"], strict=True))
+            documents = build_documents(catalogue.without(held_out), state_kg_facts=kg_facts_trustworthy(catalogue))
+            texts = {document.item_id: document.text for document in documents}
+        negatives = None
+        if split.train_negatives is not None:
+            negatives = (split.train[["user_id", "item_id"]].to_numpy(), split.train_negatives)
+        return TextInputs(items, ratings, texts, load_encoder(settings.encoder_path), cache_dir,
+                          negatives=negatives, show_progress=show)
+
+    return inputs_for
 
 
 def _run_batch(service: Any, path: Path) -> None:

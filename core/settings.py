@@ -44,6 +44,9 @@ class Settings(BaseSettings):
     personal_ranker: str = Field(
         default="itemknn", description="Ranker that scores known users' histories and named films in the chat "
         "(pop, itemknn, bpr, lightgcn, gru4rec, sasrec; neural ones train once on first start, then are cached).")
+    profile_ranker: str = Field(
+        default="tup", description="Ranker that scores known users from their stored profiles (tup: LLM-TUP's "
+        "short- and long-term profiles; 'none' leaves known users to personal_ranker). Trains once on first start.")
     host: str = Field(default="127.0.0.1", description="Address the chat app binds.")
     port: int = Field(default=7860, ge=1, le=65535, description="Port the chat app listens on.")
     top_n: int = Field(default=5, ge=1, le=20, description="Recommendations per answer.")

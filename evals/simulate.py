@@ -35,7 +35,7 @@ log = logging.getLogger(__name__)
 MAX_TURNS = 5
 LIST_LENGTH = 10
 KS = (1, 5, 10)
-ABLATIONS = ("no_elicitation", "popularity_ranker", "retrieval_only")
+ABLATIONS = ("no_profiles", "no_elicitation", "popularity_ranker", "retrieval_only")
 VAGUE_OPENING = "Can you recommend a film?"
 
 
@@ -109,12 +109,17 @@ def summarise(episodes: list[Episode]) -> dict[str, Any]:
 
 
 def variants(extra_rankers: list[str]) -> dict[str, AgentOptions]:
-    """The full agent and its ablations: each switches one thing off or swaps the personal ranker."""
-    out = {"full": AgentOptions(), "no_elicitation": AgentOptions(elicit=False),
-           "popularity_ranker": AgentOptions(personal_ranker="pop"),
+    """The full agent and its ablations: each switches one thing off or swaps the personal ranker.
+
+    The full agent scores known users with LLM-TUP; `no_profiles` leaves them to item-kNN over their history,
+    and the ranker swaps (popularity included) replace that history ranker with LLM-TUP switched off.
+    """
+    out = {"full": AgentOptions(), "no_profiles": AgentOptions(profile_ranker=None),
+           "no_elicitation": AgentOptions(elicit=False),
+           "popularity_ranker": AgentOptions(personal_ranker="pop", profile_ranker=None),
            "retrieval_only": AgentOptions(retrieval_only=True)}
     for name in extra_rankers:
-        out[f"ranker:{name}"] = AgentOptions(personal_ranker=name)
+        out[f"ranker:{name}"] = AgentOptions(personal_ranker=name, profile_ranker=None)
     return out
 
 

@@ -13,6 +13,7 @@ import logging
 import os
 import platform
 import time
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -32,12 +33,15 @@ from .rankers.base import META_FILE, Ranker, cache_key, fit_or_load, get_ranker
 from .rankers.torch_common import pick_device
 from .resources import measure
 from .splits import PROTOCOLS, Split, load_or_make_split
+from .text_inputs import TextInputs
 
 log = logging.getLogger(__name__)
 
 COLD_START_SHARE = 0.2  # users with the fewest training interactions
 HEAD_SHARE = 0.2  # the most popular items by training count; the rest are the tail
 QUICK_OVERRIDES = {"epochs": 3, "eval_every": 1, "patience": 2}
+FUSION_BINS = 20
+TextInputsFor = Callable[[Split], TextInputs]
 
 
 @dataclass
@@ -73,17 +77,21 @@ def model_params(name: str, config: BenchConfig) -> dict[str, Any]:
 
 
 def fit_cached(name: str, params: dict[str, Any], split: Split, train: Interactions, valid: Interactions,
-               cache_dir: Path, seed: int, show_progress: bool) -> tuple[Ranker, dict[str, Any]]:
+               cache_dir: Path, seed: int, show_progress: bool,
+               inputs: TextInputs | None = None) -> tuple[Ranker, dict[str, Any]]:
     """Fit with early stopping, or load the identical fit from cache with the cost it had when fitted."""
     ranker = get_ranker(name, **params)
-    folder = cache_dir / f"{name}-{cache_key(ranker, train, seed, valid.fingerprint())}"
+    folder = cache_dir / f"{name}-{cache_key(ranker, train, seed, valid.fingerprint(), inputs)}"
     timing_file = folder / "fit_cost.json"
     if (folder / META_FILE).is_file() and timing_file.is_file():
-        return type(ranker).load(folder), {**json.loads(timing_file.read_text()), "cached": True}
+        loaded = type(ranker).load(folder)
+        if inputs is not None:
+            loaded.attach(inputs)
+        return loaded, {**json.loads(timing_file.read_text()), "cached": True}
     validate = ndcg_validator(train, valid)
     with measure() as usage:
         fitted = fit_or_load(name, train, cache_dir=cache_dir, seed=seed, params=params, show_progress=show_progress,
-                             validate=validate, validation_key=valid.fingerprint())
+                             validate=validate, validation_key=valid.fingerprint(), inputs=inputs)
     cost = {"train_seconds": round(usage.seconds, 2), "peak_rss_mb": usage.peak_rss_mb,
             "peak_cuda_mb": usage.peak_cuda_mb, "best_epoch": best_epoch(fitted)}
     if folder.is_dir():
@@ -120,12 +128,19 @@ def tail_targets(train: Interactions, test: Interactions) -> Interactions:
     return Interactions(matrix, test.user_ids, test.item_ids)
 
 
-def run_one(name: str, config: BenchConfig, split: Split, cache_dir: Path, show_progress: bool) -> dict[str, Any]:
+def run_one(name: str, config: BenchConfig, split: Split, cache_dir: Path, show_progress: bool,
+            text_inputs: TextInputsFor | None = None) -> dict[str, Any]:
     """Fit and evaluate one model on one split: metrics, slices, costs, throughput."""
     train, valid, test = split.train_matrix(), split.part("valid"), split.part("test")
     history = split.history_for_test()
     params = model_params(name, config)
-    ranker, cost = fit_cached(name, params, split, train, valid, cache_dir, split.seed, show_progress)
+    inputs = None
+    if REGISTRY[name].needs_text:
+        if text_inputs is None:
+            raise UserError(f"ranker {name!r} reads item texts and profiles: run it through `convrec bench`")
+        inputs = text_inputs(split)
+    ranker, cost = fit_cached(name, params, split, train, valid, cache_dir, split.seed, show_progress, inputs)
+    fusion = fusion_summary(ranker)  # weights from the training-history profiles the model was fitted with
     ranker.set_history(history)
     started = time.perf_counter()
     result = evaluate(ranker, history, test, item_counts=train.item_counts())
@@ -141,12 +156,35 @@ def run_one(name: str, config: BenchConfig, split: Split, cache_dir: Path, show_
         row["slices"]["tail_items"] = evaluate(ranker, history, tail, item_counts=train.item_counts()).metrics
     if config.sampled and config.protocol == "loo":
         row["sampled"] = evaluate_sampled(ranker, history, test, negatives=100, seed=split.seed)
+    if fusion is not None:
+        row["fusion"] = fusion
     return row
 
 
+def fusion_summary(ranker: Ranker) -> dict[str, Any] | None:
+    """Per-user attention weight on the short-term profile (LLM-TUP with both profiles): quantiles, histogram."""
+    weights_of = getattr(ranker, "fusion_weights", None)
+    if weights_of is None or len(getattr(ranker, "kinds", ())) != 2:
+        return None
+    has_history = np.abs(ranker.profile_vectors).sum(axis=(1, 2)) > 0  # type: ignore[attr-defined]
+    short = weights_of()[has_history, 0]
+    counts, _ = np.histogram(short, bins=FUSION_BINS, range=(0.0, 1.0))
+    quantiles = np.quantile(short, [0.1, 0.25, 0.5, 0.75, 0.9]) if len(short) else np.zeros(5)
+    return {"users": int(len(short)), "mean_short": round(float(short.mean()), 4) if len(short) else None,
+            "quantiles_short": {q: round(float(v), 4) for q, v in zip(("p10", "p25", "p50", "p75", "p90"),
+                                                                         quantiles, strict=True)},
+            "histogram_short": counts.tolist(), "share_short_led": round(float((short > 0.5).mean()), 4)
+            if len(short) else None}
+
+
 def run_bench(config: BenchConfig, frame: pd.DataFrame, user_ids: np.ndarray, item_ids: np.ndarray, *,
-              cache_dir: Path, show_progress: bool = True) -> dict[str, Any]:
-    """Run every model on every seed's split; return the results document (see results.json)."""
+              cache_dir: Path, show_progress: bool = True,
+              text_inputs: TextInputsFor | None = None) -> dict[str, Any]:
+    """Run every model on every seed's split; return the results document (see results.json).
+
+    `text_inputs(split)` gives text rankers (LLM-TUP) their item texts and profile writer for one split; the
+    caller builds it because item documents come from `retrieval/`.
+    """
     config.validate()
     runs = []
     splits_info = []
@@ -159,7 +197,7 @@ def run_bench(config: BenchConfig, frame: pd.DataFrame, user_ids: np.ndarray, it
                                                    protocol=config.protocol, seed=seed, cache_dir=cache_dir / "splits")
             splits_info.append({"seed": seed, **split_cache[seed].counts()})
         bar.set_postfix_str(f"{name} seed {seed}")
-        runs.append(run_one(name, config, split_cache[seed], cache_dir / "models", show_progress))
+        runs.append(run_one(name, config, split_cache[seed], cache_dir / "models", show_progress, text_inputs))
     return {
         "dataset": config.dataset, "protocol": config.protocol, "models": config.models, "seeds": config.seeds,
         "quick": config.quick, "splits": splits_info, "runs": runs, "summary": summarise(runs),

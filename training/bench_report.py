@@ -9,6 +9,8 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
+import numpy as np
+
 # Published figures, full ranking. Only rows whose protocol matches the run are shown beside ours.
 REFERENCES: list[dict[str, Any]] = [
     {"model": "BPR", "dataset": "ml-100k", "protocol": "random",
@@ -104,15 +106,56 @@ def render_markdown(results: dict[str, Any], command: str, extra_rows: list[dict
         out.append(f"| {model} | {_cell(stats.get('coverage@10'), 3)} | {_cell(stats.get('avg_pop@10'), 1)} | "
                    f"{_cell(stats.get('train_seconds'), 1)} | {_cell(stats.get('peak_rss_mb'), 0)} | "
                    f"{_cell(stats.get('users_per_second'), 0)} |")
+    out += _profile_section(results)
     if any("sampled/ndcg@10" in stats for stats in summary.values()):
         out += ["", "## Secondary: sampled protocol (1 positive + 100 sampled negatives)", "",
                 "**Not comparable with full ranking**: 100 random negatives are mostly easy, so every number is "
                 "higher. A tie with a negative counts against the positive.", "",
                 *_table(summary, ("hit@1", "hit@5", "hit@10", "ndcg@10", "mrr@10"), prefix="sampled/")]
     out += ["", "Train seconds of a model loaded from the cache are those measured when it was fitted.",
-            "Plots: `metric_at_k.png` (NDCG@K and Recall@K), `quality_vs_time.png` (NDCG@10 against train time).",
+            "Plots: `metric_at_k.png` (NDCG@K and Recall@K), `quality_vs_time.png` (NDCG@10 against train time)"
+            + (", `fusion_weights.png` (LLM-TUP's per-user weights)." if "tup" in summary else "."),
             ""]
     return "\n".join(out)
+
+
+PROFILE_MODELS = {"tup": "LLM-TUP (short + long, attention, MLP)", "tup_short": "short-term profile only",
+                  "tup_long": "long-term profile only", "tup_single": "no temporal split (one undated profile)",
+                  "tup_dot": "dot product instead of the MLP"}
+PROFILE_BASELINES = ("pop", "itemknn", "bpr")
+
+
+def _profile_section(results: dict[str, Any]) -> list[str]:
+    """LLM-TUP beside the baselines it must beat, its ablations, and the per-user fusion weights."""
+    summary = results["summary"]
+    if "tup" not in summary:
+        return []
+    out = ["", "## LLM-TUP: against the baselines, ablations, fusion weights", "",
+           "| model | what changes | ndcg@10 | recall@10 | ndcg@10 vs tup |", "|---|---|---|---|---|"]
+    full = summary["tup"]["ndcg@10"]["mean"]
+    for model in [m for m in (*PROFILE_BASELINES, *PROFILE_MODELS) if m in summary]:
+        stats = summary[model]
+        gap = (stats["ndcg@10"]["mean"] - full) / full if full else float("nan")
+        out.append(f"| {model} | {PROFILE_MODELS.get(model, 'baseline')} | {_cell(stats.get('ndcg@10'))} | "
+                   f"{_cell(stats.get('recall@10'))} | {'-' if model == 'tup' else f'{gap:+.1%}'} |")
+    verdicts = []
+    for baseline in [b for b in PROFILE_BASELINES if b in summary]:
+        ours, theirs = summary["tup"], summary[baseline]
+        won = [m for m in ("ndcg@10", "recall@10") if ours[m]["mean"] > theirs[m]["mean"]]
+        gap = (ours["ndcg@10"]["mean"] - theirs["ndcg@10"]["mean"]) / theirs["ndcg@10"]["mean"]
+        verdicts.append(f"{baseline}: {'beats it on both' if len(won) == 2 else 'does not beat it on both'} "
+                        f"NDCG@10 and Recall@10 (NDCG@10 {gap:+.1%})")
+    out += ["", "tup against " + "; ".join(verdicts) + ".", ""]
+    fusion = [run["fusion"] for run in results["runs"] if run["model"] == "tup" and run.get("fusion")]
+    if fusion:
+        means = [f["mean_short"] for f in fusion]
+        medians = [f["quantiles_short"]["p50"] for f in fusion]
+        led = [f["share_short_led"] for f in fusion]
+        out += ["Fusion weights (tup, per user, from the profiles it was trained with): the short-term profile "
+                f"gets on average {np.mean(means):.3f} of the weight (median user {np.mean(medians):.3f}); "
+                f"{np.mean(led):.1%} of users lean more on the short-term profile than on the long-term one "
+                f"(means over {len(fusion)} seed(s)). Distribution: `fusion_weights.png`.", ""]
+    return out
 
 
 def render_plots(results: dict[str, Any], out_dir: Path) -> list[Path]:
@@ -156,4 +199,19 @@ def render_plots(results: dict[str, Any], out_dir: Path) -> list[Path]:
     paths.append(out_dir / "quality_vs_time.png")
     fig.savefig(paths[-1], dpi=120)
     plt.close(fig)
+
+    fusion = [run["fusion"] for run in results["runs"] if run["model"] == "tup" and run.get("fusion")]
+    if fusion:
+        counts = np.sum([f["histogram_short"] for f in fusion], axis=0)
+        edges = np.linspace(0.0, 1.0, len(counts) + 1)
+        fig, axis = plt.subplots(figsize=(6, 4))
+        axis.bar(edges[:-1], counts / len(fusion), width=np.diff(edges), align="edge", edgecolor="white")
+        axis.set_xlabel("weight on the short-term profile (long-term gets the rest)")
+        axis.set_ylabel(f"users (mean over {len(fusion)} seed(s))")
+        axis.set_title(f"LLM-TUP fusion weights per user: {results['dataset']} / {results['protocol']}")
+        axis.grid(alpha=0.3)
+        fig.tight_layout()
+        paths.append(out_dir / "fusion_weights.png")
+        fig.savefig(paths[-1], dpi=120)
+        plt.close(fig)
     return paths

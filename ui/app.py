@@ -91,6 +91,18 @@ def build_app(service: ChatService, *, default_user: int | None = None):  # noqa
         result = service.feedback(session, ids[slot], kind, user_id=parse_user(user_choice))  # type: ignore[arg-type]
         return show(session, result)
 
+    def profile_markdown(user_choice: str | None) -> str:
+        try:
+            profile = service.profile(parse_user(user_choice))
+        except UserError:
+            profile = None
+        if profile is None:
+            return ("Pick a MovieLens user to see the profiles convrec holds for them. Anonymous chats have "
+                    "none: recommendations then come from what you say and the films you name.")
+        return (f"**Lately** (weight {profile.weight_short_term:.2f}): {profile.short_term}\n\n"
+                f"**Over the years** (weight {profile.weight_long_term:.2f}): {profile.long_term}\n\n"
+                "_Written from this user's ratings; the weights are how much the ranking model leans on each._")
+
     def new_conversation() -> list[Any]:
         session = uuid.uuid4().hex
         return [session, "", *show(session, None)]
@@ -103,6 +115,8 @@ def build_app(service: ChatService, *, default_user: int | None = None):  # noqa
             user_picker = gr.Dropdown(users, value=start_user, label="MovieLens user (or anonymous)",
                                       filterable=True, elem_id="user-picker", scale=3)
             new_button = gr.Button("New conversation", elem_id="new-conversation", scale=1)
+        with gr.Accordion("What convrec believes about you", open=False, elem_id="profile-panel"):
+            profile_body = gr.Markdown(profile_markdown(start_user), elem_id="profile-body")
         with gr.Row():
             with gr.Column(scale=3):
                 chatbot = gr.Chatbot(label="Conversation", height=420, elem_id="chat")
@@ -130,6 +144,7 @@ def build_app(service: ChatService, *, default_user: int | None = None):  # noqa
                          [session, user_picker, shown_ids], shown_outputs, api_name=False)
         new_button.click(new_conversation, None, [session, box, *shown_outputs], api_name="new_conversation")
         user_picker.change(new_conversation, None, [session, box, *shown_outputs], api_name=False)
+        user_picker.change(profile_markdown, [user_picker], [profile_body], api_name=False)
     return demo
 
 

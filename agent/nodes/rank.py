@@ -1,7 +1,10 @@
 """Node rank: a personal score for each candidate from the rankers behind the one interface.
 
-Known users: item-kNN over their rated history plus films they liked in the chat. Anonymous users who
-named films: item-kNN over those. Anonymous users with nothing to go on: popularity.
+Known users with stored profiles: LLM-TUP scores the candidates from their short- and long-term profiles
+(films liked in the chat add the fallback ranker's score over history plus likes, half and half), and each
+candidate records which profile drove its score (the explanation may say so). Other known users: the
+personal ranker (item-kNN) over their rated history plus in-chat likes. Anonymous users who named films:
+the personal ranker over those. Anonymous users with nothing to go on: popularity.
 """
 
 from __future__ import annotations
@@ -27,7 +30,15 @@ def rank(state: AgentState, runtime: Runtime[AgentContext]) -> dict:
     ids = np.array([c["item_id"] for c in candidates], dtype=np.int64)
     positions = ctx.interactions.item_index(ids)
     history, weights = history_positions(ctx, state)
-    if len(history):
+    sides: list[str | None] = [None] * len(candidates)
+    user_id = state.get("user_id")
+    if ctx.has_profile(user_id) and len(candidates):
+        personal, sides = _profile_scores(ctx, int(user_id), positions)
+        if state.get("prefs", {}).get("liked_items"):
+            liked = ctx.personal.score_history(history, positions, weights)
+            personal = 0.5 * personal + 0.5 * _minmax(np.asarray(liked, dtype=np.float64))
+        source = str(ctx.options.profile_ranker)
+    elif len(history):
         personal = ctx.personal.score_history(history, positions, weights)
         source = ctx.options.personal_ranker
     else:
@@ -38,10 +49,35 @@ def rank(state: AgentState, runtime: Runtime[AgentContext]) -> dict:
     prefs = state.get("prefs", {})
     liked_genres = frozenset(g for i in prefs.get("liked_items", [])[-3:] for g in ctx.catalogue.items[i].genres)
     scored = []
-    for candidate, score in zip(candidates, personal, strict=True):
+    for candidate, score, side in zip(candidates, personal, sides, strict=True):
         item = ctx.catalogue.items[candidate["item_id"]]
         quality = popularity.get(item.item_id, 0.0)
         scored.append({**candidate, "personal": float(score), "popularity": quality,
                        "preference": preference_score(item, prefs, quality, liked_genres, ctx.catalogue.genre_idf),
-                       "personal_source": source})
+                       "personal_source": source, "profile_side": side})
     return {"scored": scored}
+
+
+def _profile_scores(ctx: AgentContext, user_id: int, positions: np.ndarray) -> tuple[np.ndarray, list[str | None]]:
+    """LLM-TUP's scores (0-1 over the candidates) and, per candidate, the profile that drove it.
+
+    Each profile alone scores the candidates; standardised over them and weighted by the user's fusion
+    weight, the larger share names the driving side. A candidate that neither side rates above the others'
+    average gets None: then nothing is said about profiles.
+    """
+    model = ctx.profiled
+    row = int(ctx.interactions.user_index(user_id))  # has_profile checked that the user is known
+    scores = _minmax(np.asarray(model.score(np.array([row]), positions)[0], dtype=np.float64))  # type: ignore[union-attr]
+    weights = model.fusion_weights(np.array([row]))[0]  # type: ignore[union-attr]
+    per_side = model.side_scores(row, positions)  # type: ignore[union-attr]
+    kinds = list(per_side)
+    shares = np.stack([weights[k] * _standardise(per_side[kind]) for k, kind in enumerate(kinds)])
+    best = shares.argmax(axis=0)
+    sides = [kinds[b] if shares[b, i] > 0 else None for i, b in enumerate(best)]
+    return scores, sides
+
+
+def _standardise(values: np.ndarray) -> np.ndarray:
+    values = np.asarray(values, dtype=np.float64)
+    spread = float(values.std())
+    return (values - values.mean()) / spread if spread > 0 else np.zeros_like(values)

@@ -81,9 +81,12 @@ def test_retrieve_impossible_request(tiny_context) -> None:  # noqa: ANN001
 def test_rank_uses_history_for_known_users_and_popularity_otherwise(tiny_context) -> None:  # noqa: ANN001
     candidates = [{"item_id": i, "similarity": 0.5} for i in (6, 12, 19)]
     known = run(rank, tiny_context, candidates=candidates, user_id=1, prefs={})["scored"]
-    assert known[0]["personal_source"] == "itemknn"
+    assert known[0]["personal_source"] == "tup"  # a known user with stored profiles: LLM-TUP
     by_id = {c["item_id"]: c["personal"] for c in known}
     assert by_id[6] > by_id[12]  # sci-fi user 1: Contact beats Groundhog Day
+    assert {c["profile_side"] for c in known} <= {"short_term", "long_term", None}
+    liked = run(rank, tiny_context, candidates=candidates, user_id=1, prefs={"liked_items": [12]})["scored"]
+    assert {c["item_id"]: c["personal"] for c in liked}[12] > by_id[12]  # an in-chat like counts too
     anonymous = run(rank, tiny_context, candidates=candidates, prefs={})["scored"]
     assert anonymous[0]["personal_source"] == "pop"
 

@@ -101,18 +101,33 @@ def test_bad_setting_is_one_line() -> None:
 @pytest.mark.slow
 def test_bench_quick_mode_writes_the_report(tmp_path: Path, real_service) -> None:  # noqa: ANN001
     out = tmp_path / "bench"
-    done = convrec("bench", "--quick", "--models", "pop,bpr,sasrec", "--seeds", "1", "--out", str(out),
+    done = convrec("bench", "--quick", "--models", "pop,bpr,sasrec,tup", "--seeds", "1", "--out", str(out),
                    env={"CONVREC_DATA_DIR": str(tmp_path / "cache"), "CONVREC_DATASET_DIR":
                         str(real_service.context.catalogue.source)}, timeout=900)
     assert done.returncode == 0, done.stderr[-2000:]
     results = json.loads((out / "results.json").read_text())
-    assert results["quick"] and {r["model"] for r in results["runs"]} == {"pop", "bpr", "sasrec"}
+    assert results["quick"] and {r["model"] for r in results["runs"]} == {"pop", "bpr", "sasrec", "tup"}
     assert all(r["metrics"]["ndcg@10"] > 0 for r in results["runs"])
     report = (out / "report.md").read_text()
     assert "Quick mode" in report and "| sasrec |" in report
     assert (out / "metric_at_k.png").stat().st_size > 5000 and (out / "quality_vs_time.png").is_file()
+    assert "## LLM-TUP" in report and (out / "fusion_weights.png").is_file()
     bad = convrec("bench", "--models", "pop,nope", "--out", str(out))
     assert bad.returncode == 2 and "unknown model(s) nope" in bad.stderr
+
+
+@pytest.mark.slow
+def test_profiles_command_writes_once_and_prints_asked_users(real_service) -> None:  # noqa: ANN001
+    done = convrec("profiles", "--users", "1,405")
+    assert done.returncode == 0, done.stderr[-2000:]
+    assert "user 1 (272 ratings)" in done.stdout and "user 405 (737 ratings)" in done.stdout
+    assert done.stdout.count("short-term: Most recently") == 2 and "long-term:  Has rated 737 films" in done.stdout
+    assert "Writing" not in done.stderr  # the chat already stored every profile: nothing is written again
+    for bad, message in (("1,x", "comma-separated numbers"), ("99999", "unknown or empty user id(s) [99999]")):
+        refused = convrec("profiles", "--users", bad)
+        assert refused.returncode == 2 and message in refused.stderr and "Traceback" not in refused.stderr
+    kind = convrec("profiles", "--kind", "pte")
+    assert kind.returncode == 2 and "unknown profile kind 'pte'" in kind.stderr
 
 
 @pytest.mark.slow

@@ -57,7 +57,7 @@ def test_protocol_on_real_users(real_settings) -> None:  # noqa: ANN001
     for variant in first["variants"].values():
         assert variant["all"]["rejected_reshown"] == 0
         assert variant["all"]["constraint_violations"] == 0
-    assert set(first["variants"]) == {"full", "no_elicitation", "popularity_ranker", "retrieval_only"}
+    assert set(first["variants"]) == {"full", "no_profiles", "no_elicitation", "popularity_ranker", "retrieval_only"}
 
 
 def test_a_question_gets_a_fuller_answer_than_a_rejection(tiny_catalogue: Catalogue) -> None:

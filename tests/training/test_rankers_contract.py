@@ -8,6 +8,7 @@ above every comedy film.
 from __future__ import annotations
 
 import json
+from collections.abc import Callable
 from pathlib import Path
 
 import numpy as np
@@ -32,6 +33,25 @@ def data(tiny_catalogue: Catalogue) -> Interactions:
 
 
 @pytest.fixture(scope="module")
+def build(tiny_catalogue: Catalogue, tmp_path_factory: pytest.TempPathFactory) -> Callable[..., Ranker]:
+    """`get_ranker`, plus item texts, ratings and the real encoder for rankers that read profiles (LLM-TUP)."""
+    from convrec.core.encoder import load_encoder
+    from convrec.training.text_inputs import TextInputs
+
+    inputs = TextInputs(tiny_catalogue.items, tiny_catalogue.interactions, {}, load_encoder(None),
+                        tmp_path_factory.mktemp("text"))
+
+    def make(name: str, **params: object) -> Ranker:
+        if REGISTRY[name].needs_text:  # ~150 training pairs: small batches, or 30 epochs are 30 steps
+            params = {"batch_size": 32, **params}
+        ranker = get_ranker(name, **params)
+        ranker.attach(inputs)
+        return ranker
+
+    return make
+
+
+@pytest.fixture(scope="module")
 def split(tiny_catalogue: Catalogue, data: Interactions) -> tuple[Interactions, dict[int, int]]:
     """Training matrix without each user's last item by time, and that held-out item per user."""
     frame = tiny_catalogue.interactions  # sorted by user and time
@@ -46,8 +66,10 @@ def test_registry_has_the_baselines() -> None:
 
 
 @pytest.mark.parametrize("name", NAMES)
-def test_scores_have_the_promised_shape_and_type(name: str, data: Interactions) -> None:
-    ranker = get_ranker(name).fit(data, seed=0)
+def test_scores_have_the_promised_shape_and_type(
+    build: Callable[..., Ranker], name: str, data: Interactions
+) -> None:
+    ranker = build(name).fit(data, seed=0)
     full = ranker.score(np.arange(data.n_users))
     assert full.shape == (data.n_users, data.n_items) and full.dtype == np.float32
     assert np.isfinite(full).all()
@@ -64,11 +86,15 @@ def test_scores_have_the_promised_shape_and_type(name: str, data: Interactions) 
 
 
 @pytest.mark.parametrize("name", NAMES)
-def test_save_and_load_give_identical_scores(name: str, data: Interactions, tmp_path: Path) -> None:
-    ranker = get_ranker(name).fit(data, seed=0)
+def test_save_and_load_give_identical_scores(
+    build: Callable[..., Ranker], name: str, data: Interactions, tmp_path: Path
+) -> None:
+    ranker = build(name).fit(data, seed=0)
     ranker.save(tmp_path / "model")
     for loader in (type(ranker), Ranker):  # the class itself, or the base picking the class by name
         loaded = loader.load(tmp_path / "model")
+        if loaded.needs_text:  # texts are not saved with the model: the caller attaches them again
+            loaded.attach(ranker.inputs)  # type: ignore[attr-defined]
         assert type(loaded) is type(ranker) and loaded.params() == ranker.params()
         everyone = np.arange(data.n_users)
         np.testing.assert_array_equal(loaded.score(everyone), ranker.score(everyone))
@@ -77,10 +103,12 @@ def test_save_and_load_give_identical_scores(name: str, data: Interactions, tmp_
 
 
 @pytest.mark.parametrize("name", NAMES)
-def test_params_are_json_and_fitting_is_repeatable(name: str, data: Interactions) -> None:
-    first = get_ranker(name).fit(data, seed=7)
+def test_params_are_json_and_fitting_is_repeatable(
+    build: Callable[..., Ranker], name: str, data: Interactions
+) -> None:
+    first = build(name).fit(data, seed=7)
     assert json.loads(json.dumps(first.params())) == first.params()
-    second = get_ranker(name, **first.params()).fit(data, seed=7)
+    second = build(name, **first.params()).fit(data, seed=7)
     np.testing.assert_array_equal(first.score(np.arange(data.n_users)), second.score(np.arange(data.n_users)))
 
 
@@ -92,10 +120,10 @@ def test_scoring_before_fit_is_an_error(name: str) -> None:
 
 @pytest.mark.parametrize("name", PERSONAL)
 def test_held_out_next_scifi_item_beats_every_comedy(
-    name: str, split: tuple[Interactions, dict[int, int]]
+    build: Callable[..., Ranker], name: str, split: tuple[Interactions, dict[int, int]]
 ) -> None:
     train, held_out = split
-    ranker = get_ranker(name).fit(train, seed=0)
+    ranker = build(name).fit(train, seed=0)
     comedy = train.item_index(COMEDY_ORDER)
     checked = 0
     for user in range(1, 11):
@@ -110,8 +138,10 @@ def test_held_out_next_scifi_item_beats_every_comedy(
 
 
 @pytest.mark.parametrize("name", PERSONAL)
-def test_history_of_liked_scifi_films_points_to_the_next_one(name: str, data: Interactions) -> None:
-    ranker = get_ranker(name).fit(data, seed=0)
+def test_history_of_liked_scifi_films_points_to_the_next_one(
+    build: Callable[..., Ranker], name: str, data: Interactions
+) -> None:
+    ranker = build(name).fit(data, seed=0)
     history = data.item_index(SCIFI_ORDER[:3])
     candidates = data.item_index([SCIFI_ORDER[3], *COMEDY_ORDER])
     scores = ranker.score_history(history, candidates)

@@ -29,9 +29,19 @@ def free_port() -> int:
 
 @pytest.fixture(scope="module")
 def app_url(real_service) -> Iterator[str]:  # noqa: ANN001 - real_service builds the shared caches first
+    yield from serve()
+
+
+@pytest.fixture(scope="module")
+def user_app_url(real_service) -> Iterator[str]:  # noqa: ANN001
+    yield from serve("--user", "405")
+
+
+def serve(*args: str) -> Iterator[str]:
+    """Start `convrec chat` on a free port, wait until it answers, yield its URL, stop it afterwards."""
     port = free_port()
     env = {**os.environ, "CONVREC_DATA_DIR": str(REAL_CACHE)}
-    process = subprocess.Popen([sys.executable, "-m", "convrec.cli", "chat", "--port", str(port)], env=env,
+    process = subprocess.Popen([sys.executable, "-m", "convrec.cli", "chat", "--port", str(port), *args], env=env,
                                stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
     url = f"http://127.0.0.1:{port}/"
     try:
@@ -76,4 +86,23 @@ def test_ask_see_cards_reject_one(app_url: str) -> None:
         titles_after = [page.locator(f"#card-body-{i}").first.inner_text().splitlines()[0] for i in range(5)]
         assert all(rejected not in t for t in titles_after)
         assert f"Not for me: {rejected.rsplit(' (', 1)[0]}" in page.locator("#chat").first.inner_text()
+        browser.close()
+
+
+def test_profile_panel_shows_what_the_system_believes(user_app_url: str) -> None:
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as playwright:
+        browser = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
+        page = browser.new_page()
+        page.goto(user_app_url, wait_until="load")
+        panel = page.locator("#profile-panel").first
+        panel.wait_for(timeout=60_000)
+        assert not page.locator("#profile-body").first.is_visible()  # collapsed until asked for
+        panel.get_by_text("What convrec believes about you").first.click()
+        body = page.locator("#profile-body").first
+        body.wait_for(state="visible", timeout=30_000)
+        text = body.inner_text()
+        assert "Lately (weight 0." in text and "Most recently (January 1998) watched" in text
+        assert "Over the years (weight 0." in text and "Has rated 737 films" in text
         browser.close()

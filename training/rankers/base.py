@@ -15,7 +15,7 @@ import tempfile
 from abc import ABC, abstractmethod
 from collections.abc import Callable
 from pathlib import Path
-from typing import Any, ClassVar, Self, TypeVar
+from typing import TYPE_CHECKING, Any, ClassVar, Self, TypeVar
 
 import numpy as np
 import scipy.sparse as sp
@@ -25,6 +25,9 @@ from convrec.core.errors import UserError
 from convrec.core.hashing import content_hash
 
 from ..interactions import Interactions
+
+if TYPE_CHECKING:
+    from ..text_inputs import TextInputs
 
 log = logging.getLogger(__name__)
 
@@ -53,6 +56,8 @@ class Ranker(ABC):
     name: ClassVar[str] = ""
     version: ClassVar[int] = 1
     personal: ClassVar[bool] = True
+    # Rankers that read texts (profiles, item documents) beside the matrix get them through `attach`.
+    needs_text: ClassVar[bool] = False
     Params: ClassVar[type[RankerParams]] = RankerParams
 
     def __init__(self, **params: Any) -> None:
@@ -69,6 +74,9 @@ class Ranker(ABC):
         Iterative models call `validate(self)` (validation NDCG@10, higher is better) every few epochs,
         keep the best state and stop early when it stops improving; closed-form models ignore it.
         """
+
+    def attach(self, inputs: TextInputs) -> None:  # noqa: B027 - a hook, empty unless `needs_text`
+        """Receive item texts, ratings with dates, a profile writer and an encoder (text rankers only)."""
 
     def set_history(self, data: Interactions) -> None:
         """Score from now on with `data` as every user's known history, without retraining.
@@ -200,11 +208,15 @@ def get_ranker(name: str, **params: Any) -> Ranker:
 
 
 # ----- fit once, then load -------------------------------------------------------------------------
-def cache_key(ranker: Ranker, data: Interactions, seed: int, validation_key: str = "") -> str:
-    """Hash everything that determines a fitted model: data, ranker name and version, params, seed, and the
-    validation data that early stopping read."""
-    return content_hash(data.fingerprint(), ranker.name, ranker.version, ranker.params(), int(seed),
-                        FORMAT_VERSION, validation_key)
+def cache_key(ranker: Ranker, data: Interactions, seed: int, validation_key: str = "",
+              inputs: TextInputs | None = None) -> str:
+    """Hash everything that determines a fitted model: data, ranker name and version, params, seed, the
+    validation data that early stopping read and, for text rankers, the texts, writer and encoder."""
+    parts = [data.fingerprint(), ranker.name, ranker.version, ranker.params(), int(seed), FORMAT_VERSION,
+             validation_key]
+    if ranker.needs_text and inputs is not None:  # appended only here, so other rankers keep their keys
+        parts.append(inputs.fingerprint())
+    return content_hash(*parts)
 
 
 def fit_or_load(
@@ -217,6 +229,7 @@ def fit_or_load(
     show_progress: bool = False,
     validate: Validator | None = None,
     validation_key: str = "",
+    inputs: TextInputs | None = None,
 ) -> Ranker:
     """Return the ranker fitted on `data`, loading it from `cache_dir` when this exact fit was saved before.
 
@@ -225,10 +238,17 @@ def fit_or_load(
     rename wins.
     """
     ranker = get_ranker(ranker_name, **(params or {}))
-    folder = cache_dir / f"{ranker_name}-{cache_key(ranker, data, seed, validation_key if validate else '')}"
+    if ranker.needs_text and inputs is None:
+        raise UserError(f"ranker {ranker_name!r} reads profiles and item texts, which this caller does not provide")
+    folder = cache_dir / f"{ranker_name}-{cache_key(ranker, data, seed, validation_key if validate else '', inputs)}"
     if (folder / META_FILE).is_file():
         log.info("Loading ranker %s from %s", ranker_name, folder)
-        return type(ranker).load(folder)
+        loaded = type(ranker).load(folder)
+        if inputs is not None:
+            loaded.attach(inputs)
+        return loaded
+    if inputs is not None:
+        ranker.attach(inputs)
     log.info("Fitting ranker %s (%s) on %d interactions", ranker_name, ranker.params(), data.nnz)
     ranker.fit(data, seed=seed, show_progress=show_progress, validate=validate)
     cache_dir.mkdir(parents=True, exist_ok=True)

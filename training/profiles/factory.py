@@ -1,0 +1,16 @@
+"""Pick the profile writer the settings ask for (offline unless a language model is configured)."""
+
+from __future__ import annotations
+
+from convrec.core.errors import UserError
+from convrec.core.settings import Settings
+
+from .offline_writer import OfflineProfileWriter
+from .writer import ProfileWriter
+
+
+def make_profile_writer(settings: Settings) -> ProfileWriter:
+    """The writer for `settings.llm_provider`; profiles are cached per writer identity, never mixed."""
+    if settings.llm_provider == "offline":
+        return OfflineProfileWriter()
+    raise UserError(f"no profile writer for provider {settings.llm_provider!r}")
