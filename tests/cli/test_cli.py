@@ -120,7 +120,7 @@ def test_bench_quick_mode_writes_the_report(tmp_path: Path, real_service) -> Non
 def test_profiles_command_writes_once_and_prints_asked_users(real_service) -> None:  # noqa: ANN001
     done = convrec("profiles", "--users", "1,405")
     assert done.returncode == 0, done.stderr[-2000:]
-    assert "user 1 (272 ratings)" in done.stdout and "user 405 (737 ratings)" in done.stdout
+    assert "user 1 (271 ratings)" in done.stdout and "user 405 (737 ratings)" in done.stdout
     assert done.stdout.count("short-term: Most recently") == 2 and "long-term:  Has rated 737 films" in done.stdout
     assert "Writing" not in done.stderr  # the chat already stored every profile: nothing is written again
     for bad, message in (("1,x", "comma-separated numbers"), ("99999", "unknown or empty user id(s) [99999]")):
