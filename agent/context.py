@@ -29,6 +29,7 @@ from convrec.training.rankers import REGISTRY
 from convrec.training.rankers.base import Ranker, fit_or_load
 from convrec.training.text_inputs import TextInputs
 
+from .llm.provider import LLMProvider
 from .offline.provider import OfflineProvider
 
 log = logging.getLogger(__name__)
@@ -191,7 +192,7 @@ def load_context(settings: Settings, *, show_progress: bool = False, rebuild_ind
 
     offline = OfflineProvider(catalogue=catalogue, predict_intent=classifier.predict,
                               embeddings_of=index.embeddings)
-    provider = make_provider(settings, offline)
+    provider = make_provider(settings, offline, lambda client: LLMProvider(client, offline, catalogue))
     log.info("Agent loaded in %.1fs (%s)", sum(timings.values()),
              ", ".join(f"{k} {v:.1f}s" for k, v in timings.items()))
     return AgentContext(settings, catalogue, index, interactions, rankers, provider,

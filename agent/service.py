@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import sqlite3
 import time
+from collections.abc import Iterator
 from contextlib import AbstractContextManager
 from pathlib import Path
 from typing import Any, Literal
@@ -11,6 +12,7 @@ from typing import Any, Literal
 from langgraph.checkpoint.base import BaseCheckpointSaver
 from pydantic import BaseModel, Field
 
+from convrec.core.llm_client import REPLY_TAG, TurnLedger, start_turn
 from convrec.core.settings import Settings
 
 from .context import AgentContext, UserProfile, load_context
@@ -40,11 +42,14 @@ class TurnResult(BaseModel):
     reply: str
     recommendations: list[Recommendation] = Field(default_factory=list)
     provider: str = "offline"
+    model: str = ""
+    fallbacks: list[str] = Field(default_factory=list, description="LLM steps that used the offline path, and why")
     elapsed_ms: float = 0.0
 
     def public(self) -> dict[str, Any]:
-        """The documented JSON object: session, intent, reply, recommendations."""
-        return self.model_dump(include={"session", "intent", "reply", "recommendations"})
+        """The documented JSON object: session, intent, reply, recommendations, provider, model, fallbacks."""
+        return self.model_dump(include={"session", "intent", "reply", "recommendations", "provider", "model",
+                                        "fallbacks"})
 
 
 def open_checkpointer(path: Path) -> BaseCheckpointSaver:
@@ -97,17 +102,48 @@ class ChatService(AbstractContextManager["ChatService"]):
         return self._run(session, {"message": text, "feedback": {"item_id": int(item_id), "kind": kind},
                                    "messages": [{"role": "user", "content": text}]}, user_id, top)
 
-    def _run(self, session: str, payload: dict[str, Any], user_id: int | None, top: int | None) -> TurnResult:
+    def ask_stream(self, session: str, message: str, *, user_id: int | None = None,
+                   top: int | None = None) -> Iterator[str | TurnResult]:
+        """Run one turn, yielding the reply as it grows (text so far) while a model streams it, then the result.
+
+        With the offline provider nothing streams: the only item is the `TurnResult`. The streamed text is the
+        model's draft; the final result's reply is what the checks kept (the offline reply if they refused it).
+        """
+        payload = {"message": message, "messages": [{"role": "user", "content": message}]}
+        state_in, started = self._prepare(payload, user_id, top)
+        ledger = start_turn(self.context.settings.llm_turn_token_budget)
+        draft = ""
+        for mode, chunk in self.graph.stream(state_in, self._config(session), context=self.context,
+                                             stream_mode=["messages"]):
+            if mode != "messages":
+                continue
+            piece, metadata = chunk
+            if REPLY_TAG in (metadata.get("tags") or []) and getattr(piece, "content", ""):
+                draft += str(piece.content)
+                yield draft
+        state = self.graph.get_state(self._config(session)).values
+        yield self._result(session, state, ledger, started)
+
+    def _prepare(self, payload: dict[str, Any], user_id: int | None, top: int | None) -> tuple[dict, float]:
         started = time.perf_counter()
         known = user_id if user_id is not None and user_id in self.context.catalogue.users else None
         state_in = {**PER_TURN_RESET, **payload, "top_n": top or self.context.settings.top_n, "user_id": known}
         if "feedback" not in payload:
             state_in["feedback"] = None
+        return state_in, started
+
+    def _run(self, session: str, payload: dict[str, Any], user_id: int | None, top: int | None) -> TurnResult:
+        state_in, started = self._prepare(payload, user_id, top)
+        ledger = start_turn(self.context.settings.llm_turn_token_budget)
         state = self.graph.invoke(state_in, self._config(session), context=self.context)
+        return self._result(session, state, ledger, started)
+
+    def _result(self, session: str, state: dict[str, Any], ledger: TurnLedger, started: float) -> TurnResult:
         return TurnResult(
             session=session, intent=state.get("intent", ""), reply=state.get("reply", ""),
             recommendations=[Recommendation(**card) for card in state.get("recommendations", [])],
-            provider=self.context.provider.name, elapsed_ms=round((time.perf_counter() - started) * 1000, 1),
+            provider=self.context.provider.name, model=self.context.provider.model, fallbacks=ledger.fallbacks(),
+            elapsed_ms=round((time.perf_counter() - started) * 1000, 1),
         )
 
     def transcript(self, session: str) -> list[dict[str, Any]]:

@@ -126,8 +126,11 @@ def profiles(
     wanted = _parse_users(users, everyone) if users else sorted(everyone)
     writer = make_profile_writer(settings)
     folder = settings.data_dir / "text" / "profiles"
+    from convrec.training.profiles.offline_writer import OfflineProfileWriter
+
+    fallback = None if isinstance(writer, OfflineProfileWriter) else OfflineProfileWriter()
     written = generate_profiles({u: everyone[u] for u in wanted}, writer, folder, workers=workers,
-                                show_progress=sys.stderr.isatty())
+                                show_progress=sys.stderr.isatty(), fallback=fallback)
     print(f"{len(written)} users' profiles ({writer.identity}) in {ProfileStore(folder, writer.identity).path}")
     for user in wanted if users else []:
         print(f"\nuser {user} ({len(everyone[user])} ratings)")
@@ -244,13 +247,29 @@ eval_app = typer.Typer(help="Conversation evaluations driven through the same gr
 app.add_typer(eval_app, name="eval")
 
 
+PROVIDER_HELP = ("offline | openai: the agent's provider for this run (default CONVREC_LLM_PROVIDER); openai "
+                 "uses CONVREC_LLM_BASE_URL and CONVREC_LLM_MODEL.")
+
+
+def _with_provider(settings: Settings, provider: str | None) -> Settings:
+    """Settings with the LLM provider a command's --provider names (validated like the setting)."""
+    if provider is None:
+        return settings
+    from convrec.core.llm import PROVIDERS
+
+    if provider not in PROVIDERS:
+        raise UserError(f"unknown provider {provider!r}; choose one of: {', '.join(PROVIDERS)}")
+    return settings.model_copy(update={"llm_provider": provider})
+
+
 @eval_app.command("scripted")
 def eval_scripted(
     cases: Annotated[Path | None, typer.Option(help="Folder of *.yaml cases (default: the packaged suite).")] = None,
     out: Annotated[Path, typer.Option(help="Folder for results.json and report.md.")] = Path("reports/eval"),
+    provider: Annotated[str | None, typer.Option(help=PROVIDER_HELP)] = None,
 ) -> None:
     """Run the scripted dialogue cases; exit 1 when a case fails unexpectedly."""
-    settings = _setup(verbose=True)
+    settings = _with_provider(_setup(verbose=True), provider)
     from convrec.evals.scripted import main_scripted
 
     raise typer.Exit(main_scripted(settings, cases, out, show_progress=sys.stderr.isatty()))
@@ -263,9 +282,10 @@ def eval_simulate(
     rankers: Annotated[str | None, typer.Option(help="Extra personal rankers to compare (default: all registered; "
                                                       "'none' for none).")] = None,
     out: Annotated[Path, typer.Option(help="Folder for results.json, report.md and plots.")] = Path("reports/eval"),
+    provider: Annotated[str | None, typer.Option(help=PROVIDER_HELP)] = None,
 ) -> None:
     """Simulated users (iEvaLM protocol) against the full agent and its ablations."""
-    settings = _setup(verbose=True)
+    settings = _with_provider(_setup(verbose=True), provider)
     from convrec.evals.simulate import run_simulation, simulation_markdown, simulation_plot
 
     chosen = None if rankers is None else [] if rankers == "none" else [r.strip() for r in rankers.split(",")]

@@ -8,12 +8,16 @@ with a model and falls back to the offline one, so nodes never know which one th
 
 from __future__ import annotations
 
-from typing import Literal, Protocol
+from collections.abc import Callable
+from typing import TYPE_CHECKING, Literal, Protocol
 
 from pydantic import BaseModel, Field
 
 from .errors import UserError
 from .settings import Settings
+
+if TYPE_CHECKING:
+    from .llm_client import LLMClient
 
 Intent = Literal["recommend", "refine", "item_question", "why", "chitchat", "out_of_scope"]
 INTENTS: tuple[str, ...] = ("recommend", "refine", "item_question", "why", "chitchat", "out_of_scope")
@@ -167,13 +171,24 @@ class Provider(Protocol):
         ...
 
 
-PROVIDERS = ("offline",)
+PROVIDERS = ("offline", "openai")
 
 
-def make_provider(settings: Settings, offline: Provider) -> Provider:
-    """Pick the provider named by `settings.llm_provider`; `offline` is the offline implementation."""
+def make_provider(settings: Settings, offline: Provider,
+                  online: Callable[[LLMClient], Provider] | None = None) -> Provider:
+    """Pick the provider named by `settings.llm_provider`.
+
+    `offline` is the offline implementation; `online` wraps an `LLMClient` for the configured endpoint into the
+    caller's LLM provider (the agent's checks and fallbacks live with the agent, not here).
+    """
     match settings.llm_provider:
         case "offline":
             return offline
+        case "openai":
+            if online is None:
+                raise UserError("this command has no LLM path; set CONVREC_LLM_PROVIDER=offline")
+            from .llm_client import LLMClient
+
+            return online(LLMClient(settings))
         case other:
             raise UserError(f"unknown LLM provider {other!r}; choose one of: {', '.join(PROVIDERS)}")

@@ -8,7 +8,7 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Literal
 
-from pydantic import Field
+from pydantic import AliasChoices, Field, SecretStr
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 
@@ -38,9 +38,23 @@ class Settings(BaseSettings):
     chroma_url: str | None = Field(
         default=None, description="http://host:port of a Chroma server; unset means the embedded store."
     )
-    llm_provider: Literal["offline"] = Field(
-        default="offline", description="Which language-model provider the agent's nodes call."
+    llm_provider: Literal["offline", "openai"] = Field(
+        default="offline", description="Which language-model provider the agent's nodes call: 'offline' (no "
+        "model, the default) or 'openai' (any OpenAI-compatible endpoint: OpenAI, vLLM, Ollama, llama.cpp server).",
     )
+    llm_base_url: str | None = Field(
+        default=None, description="Base URL of the OpenAI-compatible endpoint, e.g. http://127.0.0.1:8080/v1 "
+        "(unset means OpenAI's own).")
+    llm_model: str = Field(default="gpt-4o-mini", description="Model name sent to the endpoint.")
+    llm_api_key: SecretStr | None = Field(
+        default=None, validation_alias=AliasChoices("CONVREC_LLM_API_KEY", "OPENAI_API_KEY"),
+        description="API key (CONVREC_LLM_API_KEY or OPENAI_API_KEY); local servers accept any value.")
+    llm_timeout_s: float = Field(default=30.0, gt=0, description="Seconds one model call may take.")
+    llm_max_retries: int = Field(default=2, ge=0, le=10, description="Retries of a failed call (429, 5xx, "
+                                 "timeouts), with exponential back-off.")
+    llm_turn_token_budget: int = Field(
+        default=12000, ge=500, description="Prompt tokens one chat turn may send to the model in all its calls; "
+        "past it, the remaining steps use the offline path.")
     personal_ranker: str = Field(
         default="itemknn", description="Ranker that scores known users' histories and named films in the chat "
         "(pop, itemknn, bpr, lightgcn, gru4rec, sasrec; neural ones train once on first start, then are cached).")

@@ -13,6 +13,7 @@ import logging
 import tempfile
 import time
 import uuid
+from collections.abc import Callable
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
@@ -22,7 +23,7 @@ from tqdm import tqdm
 
 from convrec.agent.context import AgentContext, AgentOptions, load_context
 from convrec.agent.service import ChatService, open_checkpointer
-from convrec.core.catalogue import Catalogue
+from convrec.core.catalogue import Catalogue, Item
 from convrec.core.data import load_catalogue
 from convrec.core.settings import Settings
 from convrec.training.configs import load_params
@@ -30,6 +31,8 @@ from convrec.training.rankers import REGISTRY
 from convrec.training.rankers.base import fit_or_load
 
 from .simulator import SimulatedUser
+
+Voice = Callable[[str, Item], str]
 
 log = logging.getLogger(__name__)
 MAX_TURNS = 5
@@ -66,12 +69,15 @@ def pick_users(catalogue: Catalogue, n: int, seed: int) -> list[tuple[int, int]]
     return pairs
 
 
-def run_episode(service: ChatService, track: str, user_id: int, target_id: int, seed: int) -> Episode:
-    """Converse until the target is shown or five turns pass."""
+def run_episode(service: ChatService, track: str, user_id: int, target_id: int, seed: int,
+                voice: Voice | None = None) -> Episode:
+    """Converse until the target is shown or five turns pass (`voice` words the user's messages, LLM path)."""
     catalogue = service.context.catalogue
     simulated = SimulatedUser(catalogue.items[target_id], catalogue, np.random.default_rng([seed, user_id]))
     known = user_id if track == "known" else None
     message = simulated.opening() if track == "known" else VAGUE_OPENING
+    if voice is not None:
+        message = voice(message, simulated.target)
     episode = Episode(track, user_id, target_id)
     session = f"sim-{uuid.uuid4().hex}"
     shown: set[int] = set()
@@ -89,7 +95,7 @@ def run_episode(service: ChatService, track: str, user_id: int, target_id: int, 
         if accepted:
             episode.success_turn = turn
             break
-        message = reply
+        message = voice(reply, simulated.target) if voice is not None else reply
     return episode
 
 
@@ -129,20 +135,30 @@ def run_simulation(settings: Settings, *, users: int, seed: int, rankers: list[s
     full = load_catalogue(settings)
     pairs = pick_users(full, users, seed)
     held_out = full.without(set(pairs))
-    extra = [r for r in (rankers if rankers is not None else sorted(REGISTRY)) if r not in {"pop", "itemknn"}]
+    extra = [r for r in (rankers if rankers is not None else sorted(REGISTRY))
+             if r not in {"pop", "itemknn"} and not REGISTRY[r].needs_text]  # profile models: see `no_profiles`
     base = load_context(settings, catalogue=held_out, show_progress=show_progress)
     for name in extra:
         base.rankers[name] = fit_or_load(name, base.interactions, cache_dir=settings.models_dir, seed=seed,
                                          params=load_params(name, "chat"), show_progress=show_progress)
+    voice = None
+    simulator = "offline templates over target attributes"
+    if settings.llm_provider == "openai":
+        from convrec.core.llm_client import LLMClient
+
+        from .llm_voice import LLMVoice
+
+        voice = LLMVoice(LLMClient(settings), full)
+        simulator = f"template decisions over target attributes, worded by {settings.llm_model}"
     results: dict[str, Any] = {"users": len(pairs), "seed": seed, "max_turns": MAX_TURNS,
-                               "list_length": LIST_LENGTH, "simulator": "offline templates over target attributes",
-                               "provider": base.provider.name, "variants": {}}
+                               "list_length": LIST_LENGTH, "simulator": simulator,
+                               "provider": base.provider.name, "model": base.provider.model, "variants": {}}
     with tempfile.TemporaryDirectory(prefix="convrec-sim-") as scratch:
         for name, options in variants(extra).items():
             context: AgentContext = replace(base, options=options)
             started = time.perf_counter()
             with ChatService(context, open_checkpointer(Path(scratch) / f"{name.replace(':', '-')}.sqlite")) as svc:
-                episodes = [run_episode(svc, track, user, target, seed)
+                episodes = [run_episode(svc, track, user, target, seed, voice)
                             for track in tracks
                             for user, target in tqdm(pairs, desc=f"{name}/{track}", disable=not show_progress)]
             by_track = {track: summarise([e for e in episodes if e.track == track]) for track in tracks}

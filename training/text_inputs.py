@@ -70,12 +70,17 @@ class TextInputs:
             self.writer.identity, self.encoder.fingerprint, negatives, length=24,
         )
 
+    @property
+    def fallback_writer(self) -> ProfileWriter | None:
+        """The offline writer, for users a language-model writer fails on (None when offline already)."""
+        return None if isinstance(self.writer, OfflineProfileWriter) else OfflineProfileWriter()
+
     # ----- profiles ------------------------------------------------------------------------------------
     def profiles(self, data: Interactions) -> dict[int, UserProfiles]:
         """Every user's profiles written from their rows in `data` (stored and reused across runs)."""
         return generate_profiles(histories(data, self.items, self.lookup), self.writer,
                                  self.cache_dir / "profiles", show_progress=self.show_progress,
-                                 workers=self.workers)
+                                 workers=self.workers, fallback=self.fallback_writer)
 
     def profile_of(self, data: Interactions, user_id: int) -> UserProfiles | None:
         """One user's profiles from their rows in `data` (None without any): the stored ones when current."""
@@ -83,7 +88,8 @@ class TextInputs:
         if row is None or data.sequences is None or not len(data.sequences[row]):
             return None
         history = history_of(data.item_ids[data.sequences[row]], self.items, int(user_id), self.lookup)
-        return generate_profiles({int(user_id): history}, self.writer, self.cache_dir / "profiles")[int(user_id)]
+        return generate_profiles({int(user_id): history}, self.writer, self.cache_dir / "profiles",
+                                 fallback=self.fallback_writer)[int(user_id)]
 
     def profile_vectors(self, data: Interactions, kinds: tuple[str, ...]) -> np.ndarray:
         """(n_users, len(kinds), dim) unit vectors of each user's profile texts; zeros for users with none."""

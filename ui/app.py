@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import html
 import uuid
+from collections.abc import Iterator
 from typing import Any
 
 from convrec.agent.service import ChatService, Recommendation, TurnResult
@@ -68,8 +69,9 @@ def build_app(service: ChatService, *, default_user: int | None = None):  # noqa
     def status_line(result: TurnResult | None) -> str:
         if result is None:
             return f"provider: {service.context.provider.name} ({service.context.provider.model})"
-        return (f"provider: {result.provider} ({service.context.provider.model}) \u00b7 intent: {result.intent}"
-                f" \u00b7 {result.elapsed_ms:.0f} ms")
+        fallback = (" \u00b7 offline fallback: " + "; ".join(result.fallbacks)) if result.fallbacks else ""
+        return (f"provider: {result.provider} ({result.model or service.context.provider.model}) \u00b7 intent: "
+                f"{result.intent} \u00b7 {result.elapsed_ms:.0f} ms{fallback}")
 
     def show(session: str, result: TurnResult | None) -> list[Any]:
         cards = result.recommendations if result else service.last_recommendations(session)
@@ -78,12 +80,18 @@ def build_app(service: ChatService, *, default_user: int | None = None):  # noqa
         ids = [c.item_id for c in cards[:MAX_CARDS]]
         return [chat_messages(service, session), ids, status_line(result), *card_updates(cards[:MAX_CARDS])]
 
-    def send(message: str, session: str, user_choice: str) -> list[Any]:
+    def send(message: str, session: str, user_choice: str) -> Iterator[list[Any]]:
         try:
-            result = service.ask(session, message or "", user_id=parse_user(user_choice))
+            user_id = parse_user(user_choice)
         except UserError as exc:
             raise gr.Error(str(exc)) from None
-        return ["", *show(session, result)]
+        earlier = chat_messages(service, session)
+        for item in service.ask_stream(session, message or "", user_id=user_id):
+            if isinstance(item, str):  # the model's reply so far: show it growing under the message
+                draft = [*earlier, {"role": "user", "content": message}, {"role": "assistant", "content": item}]
+                yield ["", draft, gr.skip(), "writing\u2026", *[gr.skip()] * (2 * MAX_CARDS)]
+            else:
+                yield ["", *show(session, item)]
 
     def give_feedback(kind: str, slot: int, session: str, user_choice: str, ids: list[int]) -> list[Any]:
         if slot >= len(ids):

@@ -39,7 +39,8 @@ def test_second_process_continues_the_session(real_service) -> None:  # noqa: AN
     first = convrec("ask", "a western from the 60s", "--session", session, "--json")
     assert first.returncode == 0, first.stderr
     payload = json.loads(first.stdout)
-    assert set(payload) == {"session", "intent", "reply", "recommendations"}
+    assert set(payload) == {"session", "intent", "reply", "recommendations", "provider", "model", "fallbacks"}
+    assert payload["provider"] == "offline" and payload["fallbacks"] == []
     assert payload["session"] == session and payload["intent"] == "recommend"
     cards = payload["recommendations"]
     assert 2 <= len(cards) <= 5 and set(cards[0]) == {"item_id", "title", "year", "genres", "reasons"}

@@ -116,3 +116,17 @@ def test_bench_reports_ablations_and_fusion_weights(tiny_catalogue: Catalogue, i
     assert (tmp_path / "fusion_weights.png") in paths and (tmp_path / "fusion_weights.png").stat().st_size > 5000
     with pytest.raises(UserError, match="run it through `convrec bench`"):
         run_bench(config, frame, users, tiny_catalogue.item_ids, cache_dir=tmp_path / "other", show_progress=False)
+
+
+def test_datasets_without_documents_get_plain_item_texts() -> None:
+    import pandas as pd
+
+    from convrec.training.text_inputs import item_text, items_from_table
+
+    table = pd.DataFrame({"item_id": [3, 9], "title": ["Heat", None], "year": pd.array([1995, None], dtype="Int64"),
+                          "genres": ["Action|Crime", None]})
+    items = items_from_table(table)
+    assert items[3].genres == ("Action", "Crime") and items[3].year == 1995
+    assert items[9].title == "item 9" and items[9].year is None and items[9].genres == ()
+    assert item_text(items[3]) == "Heat (1995). Action and Crime."
+    assert item_text(items[9]) == "item 9."

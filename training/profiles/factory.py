@@ -13,4 +13,10 @@ def make_profile_writer(settings: Settings) -> ProfileWriter:
     """The writer for `settings.llm_provider`; profiles are cached per writer identity, never mixed."""
     if settings.llm_provider == "offline":
         return OfflineProfileWriter()
+    if settings.llm_provider == "openai":
+        from convrec.core.llm_client import LLMClient
+
+        from .llm_writer import LLMProfileWriter
+
+        return LLMProfileWriter(LLMClient(settings))
     raise UserError(f"no profile writer for provider {settings.llm_provider!r}")

@@ -84,12 +84,17 @@ class ProfileStore:
 
 def generate_profiles(histories: Mapping[int, list[HistoryEntry]], writer: ProfileWriter, folder: Path, *,
                       batch_size: int = 64, workers: int = 1, show_progress: bool = False,
-                      desc: str = "profiles") -> dict[int, UserProfiles]:
+                      desc: str = "profiles", fallback: ProfileWriter | None = None) -> dict[int, UserProfiles]:
     """Return every user's profiles, writing (in batches, saved as each finishes) only those not stored yet.
 
     `workers` > 1 writes a batch's profiles concurrently (for a language-model server that takes parallel
-    requests); the offline writer is fast enough with one.
+    requests); the offline writer is fast enough with one. With `fallback`, a user whose profiles `writer`
+    cannot write (it raises) gets the fallback's, stored under the fallback's identity (and tried again with
+    `writer` on the next run); without one the error stops the run after the batches already saved.
     """
+    if fallback is not None:
+        return _generate_with_fallback(histories, writer, fallback, folder, batch_size=batch_size,
+                                       workers=workers, show_progress=show_progress, desc=desc)
     store = ProfileStore(folder, writer.identity)
     keys = {user: profile_key(history, writer.identity) for user, history in histories.items()}
     missing = [user for user, key in keys.items() if store.get(key) is None]
@@ -104,3 +109,40 @@ def generate_profiles(histories: Mapping[int, list[HistoryEntry]], writer: Profi
             store.append([(keys[user], user, profiles) for user, profiles in zip(batch, written, strict=True)])
             bar.update(len(batch))
     return {user: store.get(key) for user, key in keys.items()}  # type: ignore[misc]
+
+
+def _generate_with_fallback(histories: Mapping[int, list[HistoryEntry]], writer: ProfileWriter,
+                            fallback: ProfileWriter, folder: Path, **options: object) -> dict[int, UserProfiles]:
+    failed: set[int] = set()
+
+    class Guarded:
+        """`writer`, recording the users it fails on instead of stopping the run."""
+
+        identity = writer.identity
+
+        def write(self, history: list[HistoryEntry]) -> UserProfiles | None:  # type: ignore[return]
+            try:
+                return writer.write(history)
+            except Exception as exc:  # noqa: BLE001 - any failure of one user's profile: use the fallback
+                log.warning("profile writer %s failed (%s); using %s", writer.identity, exc, fallback.identity)
+                return None
+
+    store = ProfileStore(folder, writer.identity)
+    keys = {user: profile_key(history, writer.identity) for user, history in histories.items()}
+    missing = [user for user, key in keys.items() if store.get(key) is None]
+    batch_size = int(options.get("batch_size", 64))  # type: ignore[call-overload]
+    workers = max(1, int(options.get("workers", 1)))  # type: ignore[call-overload]
+    guarded = Guarded()
+    with tqdm(total=len(missing), desc=str(options.get("desc", "profiles")), unit="user",
+              disable=not options.get("show_progress") or not missing) as bar, \
+            ThreadPoolExecutor(max_workers=workers) as pool:
+        for start in range(0, len(missing), batch_size):
+            batch = missing[start:start + batch_size]
+            written = list(pool.map(lambda user: guarded.write(histories[user]), batch))
+            failed.update(user for user, profiles in zip(batch, written, strict=True) if profiles is None)
+            store.append([(keys[user], user, p) for user, p in zip(batch, written, strict=True) if p is not None])
+            bar.update(len(batch))
+    out = {user: store.get(key) for user, key in keys.items() if user not in failed}
+    if failed:
+        out.update(generate_profiles({u: histories[u] for u in failed}, fallback, folder))
+    return out  # type: ignore[return-value]
