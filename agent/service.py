@@ -44,6 +44,7 @@ class TurnResult(BaseModel):
     provider: str = "offline"
     model: str = ""
     fallbacks: list[str] = Field(default_factory=list, description="LLM steps that used the offline path, and why")
+    llm_calls: list[str] = Field(default_factory=list, description="every model call of the turn and its outcome")
     elapsed_ms: float = 0.0
 
     def public(self) -> dict[str, Any]:
@@ -143,6 +144,7 @@ class ChatService(AbstractContextManager["ChatService"]):
             session=session, intent=state.get("intent", ""), reply=state.get("reply", ""),
             recommendations=[Recommendation(**card) for card in state.get("recommendations", [])],
             provider=self.context.provider.name, model=self.context.provider.model, fallbacks=ledger.fallbacks(),
+            llm_calls=[note.describe() for note in ledger.notes],
             elapsed_ms=round((time.perf_counter() - started) * 1000, 1),
         )
 

@@ -218,11 +218,24 @@ def bench(
     quick: Annotated[bool, typer.Option("--quick", help="Few epochs (for CI and smoke tests).")] = False,
     sampled: Annotated[bool, typer.Option(help="Also the sampled 1+100 table (leave-one-out only).")] = True,
     extra: Annotated[Path | None, typer.Option(help="JSON rows to show beside ours (e.g. RecBole run here).")] = None,
+    rerender: Annotated[bool, typer.Option("--rerender", help="Only rewrite report.md and plots from the "
+                                                               "results.json already in --out.")] = False,
 ) -> None:
     """Benchmark rankers on saved, identical splits; write results.json, report.md and PNG plots."""
     settings = _setup(verbose=True)
     from convrec.training.bench import BenchConfig, run_bench
     from convrec.training.bench_report import render_markdown, render_plots
+
+    if rerender:
+        saved = out / "results.json"
+        if not saved.is_file():
+            raise UserError(f"{saved}: file not found (run the benchmark first)")
+        results = json.loads(saved.read_text())
+        (out / "report.md").write_text(render_markdown(results, results.get("command", "convrec bench"),
+                                                       _read_extra(extra)))
+        render_plots(results, out)
+        print(f"rewrote {out / 'report.md'} and plots from {saved}")
+        return
 
     names = [m.strip() for m in models.split(",") if m.strip()]
     config = BenchConfig(dataset=dataset, protocol=protocol, models=names, seeds=seeds, quick=quick, sampled=sampled)

