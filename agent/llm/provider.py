@@ -4,12 +4,14 @@ provider as the fallback of each task.
 The model proposes; code keeps the guarantees:
 - understanding: genres outside the catalogue's are dropped, titles are resolved against the catalogue
   (never an id from the model), ranks outside the previous answer are dropped, moods map to genres through
-  the same lexicon as offline;
+  the same lexicon as offline, and a slot the model left empty is filled from the lexicon's literal reading
+  (a small model that misses "90s" does not lose the constraint);
 - rerank: only the candidates' own ids survive, missing ones follow in the offline order (candidates passed
   the hard constraints before they got here, so no order can break one);
 - explanations: a reason must cite one of the pick's fact ids, and a phrasing that brings numbers or names
   the fact lacks is replaced by the fact's own text;
-- replies: a reply that leaves out the first pick or runs long is replaced by the offline one.
+- replies: a reply that leaves out the first pick, runs long or echoes the prompt's data is replaced by the
+  offline one.
 Each call that fails (timeout, 429/5xx, malformed output after one repair, budget spent) falls back to the
 offline answer for that task only, and the turn's ledger records it (`core.llm_client`).
 """
@@ -114,9 +116,11 @@ class LLMProvider:
             "understand", LLMSlots, prompts.understand_messages(request.message, picks, request.recent_turns,
                                                                 list(self.catalogue.genres)),
             budget=prompts.BUDGETS["understand"])
+        offline = self.offline.understand(request)
         if slots is None:
-            return self.offline.understand(request)
-        return Understanding(intent=slots.intent, confidence=0.9, prefs=self._prefs(slots, request))
+            return offline
+        return Understanding(intent=slots.intent, confidence=0.9,
+                             prefs=fill_from(self._prefs(slots, request), offline.prefs))
 
     def _prefs(self, slots: LLMSlots, request: UnderstandRequest) -> PreferenceUpdate:
         known = {g.lower(): g for g in self.catalogue.genres}
@@ -218,7 +222,24 @@ class LLMProvider:
         if len(text) > MAX_REPLY_CHARS or (first and first.lower() not in text.lower()):
             _note("reply", "answer replaced: too long or without the first pick", fallback=True)
             return offline
+        if "DATA" in text or "{" in text:
+            _note("reply", "answer replaced: it echoed the prompt's data", fallback=True)
+            return offline
         return text
+
+
+def fill_from(model: PreferenceUpdate, lexicon: PreferenceUpdate) -> PreferenceUpdate:
+    """The model's slots, with every slot it left empty taken from the lexicon's reading of the same message.
+
+    The lexicon only finds what the message literally says ("90s", "no horror", a catalogue title), so a small
+    model that misses a stated constraint does not drop it; where the model did fill a slot, its value stands.
+    """
+    filled = model.model_copy()
+    for name in PreferenceUpdate.model_fields:
+        mine, theirs = getattr(model, name), getattr(lexicon, name)
+        if (mine is None or mine == [] or mine is False) and theirs not in (None, [], False):
+            setattr(filled, name, theirs)
+    return filled
 
 
 _NUMBER = re.compile(r"\d+(?:[.,/]\d+)*")

@@ -41,7 +41,7 @@ def model_path() -> Path:
 
 
 @pytest.fixture(scope="module")
-def llama_server() -> Iterator[str]:
+def llama_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
     """Start llama.cpp's OpenAI-compatible server on a free port; yield its base URL."""
     assert importlib.util.find_spec("llama_cpp") is not None, "llama-cpp-python is required (scripts/test.sh)"
     with socket.socket() as sock:
@@ -50,13 +50,15 @@ def llama_server() -> Iterator[str]:
     command = [sys.executable, "-m", "llama_cpp.server", "--model", str(model_path()), "--host", "127.0.0.1",
                "--port", str(port), "--n_ctx", "4096", "--n_threads", str(min(2, os.cpu_count() or 1)),
                "--model_alias", "smollm2-135m"]
-    process = subprocess.Popen(command, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+    log_path = tmp_path_factory.mktemp("llama") / "server.log"
+    log_file = log_path.open("w")  # a file, not a pipe: llama.cpp logs enough to fill a pipe and block
+    process = subprocess.Popen(command, stdout=log_file, stderr=subprocess.STDOUT, text=True)
     url = f"http://127.0.0.1:{port}/v1"
     try:
         deadline = time.monotonic() + 120
         while time.monotonic() < deadline:
             if process.poll() is not None:
-                pytest.fail(f"llama.cpp server exited:\n{process.stdout.read() if process.stdout else ''}")
+                pytest.fail(f"llama.cpp server exited:\n{log_path.read_text()[-3000:]}")
             try:
                 with urllib.request.urlopen(f"{url}/models", timeout=2) as response:
                     if response.status == 200:
@@ -69,6 +71,7 @@ def llama_server() -> Iterator[str]:
     finally:
         process.terminate()
         process.wait(timeout=30)
+        log_file.close()
 
 
 def test_a_conversation_through_a_real_model(tiny_context: AgentContext, llama_server: str, tmp_path: Path) -> None:
