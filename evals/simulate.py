@@ -191,8 +191,10 @@ def simulation_markdown(results: dict[str, Any], command: str) -> str:
     swaps = {n: d["all"]["success@5"] for n, d in results["variants"].items() if n.startswith("ranker:")}
     if swaps:
         better = [f"{n.split(':', 1)[1]} {v:.3f}" for n, v in sorted(swaps.items(), key=lambda kv: -kv[1]) if v > full]
-        verdict += (" Swapping the personal ranker (the full agent uses item-kNN): " + (
-            "better with " + ", ".join(better) + " (`CONVREC_PERSONAL_RANKER`)." if better else "no swap does better."))
+        verdict += (" Swapping the history ranker (the full agent ranks known users with LLM-TUP and named films "
+                    "with item-kNN; a swap replaces both with the named ranker, LLM-TUP off): " + (
+            "better with " + ", ".join(better) + " (`CONVREC_PERSONAL_RANKER=... CONVREC_PROFILE_RANKER=none`)."
+            if better else "no swap does better."))
     lines = [
         "# Simulated-user evaluation (iEvaLM protocol)", "", f"Command: `{command}`  ",
         f"{results['users']} held-out MovieLens users (seed {results['seed']}), each with a hidden target (their "
