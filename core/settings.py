@@ -61,6 +61,10 @@ class Settings(BaseSettings):
     profile_ranker: str = Field(
         default="tup", description="Ranker that scores known users from their stored profiles (tup: LLM-TUP's "
         "short- and long-term profiles; 'none' leaves known users to personal_ranker). Trains once on first start.")
+    profile_writer: Literal["auto", "offline", "llm"] = Field(
+        default="auto", description="Who writes user profiles: 'auto' (the LLM when CONVREC_LLM_PROVIDER is not "
+        "offline, else offline), 'offline' (composed from the data) or 'llm'. LLM profiles are written once per "
+        "user, in resumable batches (`convrec profiles --workers N` to prepare them ahead).")
     host: str = Field(default="127.0.0.1", description="Address the chat app binds.")
     port: int = Field(default=7860, ge=1, le=65535, description="Port the chat app listens on.")
     top_n: int = Field(default=5, ge=1, le=20, description="Recommendations per answer.")

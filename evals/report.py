@@ -99,6 +99,7 @@ def scripted_markdown(payload: dict[str, Any]) -> str:
         f"{totals['failed']} unexpected failures, {totals['fixed']} marked as known failures but now passing. "
         f"{payload['turns']} turns in {payload['runtime_s']} s"
         + (f" (mean {payload['mean_turn_ms']} ms per turn)." if payload.get("mean_turn_ms") else "."),
+        *([f"Provider: {payload['provider']}."] if payload.get("provider") else []),
         "", "## By category", "",
         markdown_table(["category", "cases", "passed", "known failures", "failed", "fixed"],
                        [[c, *(n[k] for k in COUNT_KEYS)] for c, n in payload["by_category"].items()]

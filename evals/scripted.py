@@ -334,6 +334,7 @@ def main_scripted(settings: Settings, cases_dir: Path | None, out: Path, show_pr
             started = time.perf_counter()
             results = run_cases(service, cases, show_progress=show_progress)
             runtime_s = time.perf_counter() - started
-    write_scripted_report(results, out, runtime_s=runtime_s, cases_dir=folder, provider=context.provider.name)
+    write_scripted_report(results, out, runtime_s=runtime_s, cases_dir=folder,
+                          provider=f"{context.provider.name} ({context.provider.model})")
     print_summary(results)
     return exit_code(results)

@@ -146,6 +146,22 @@ def test_eval_scripted_command(tmp_path: Path, real_service) -> None:  # noqa: A
     passing = convrec("eval", "scripted", "--cases", str(cases), "--out", str(tmp_path / "out"))
     assert passing.returncode == 0, passing.stderr[-2000:]
     assert json.loads((tmp_path / "out" / "results.json").read_text())
+    from ..llm.scripted_server import ScriptedServer
+    from ..llm.test_llm_path import Model
+
+    with ScriptedServer() as server:  # the same suite, unchanged, through the LLM provider
+        model = Model()
+        model.slots = {"intent": "recommend", "genres_wanted": ["Western"], "year_min": 1960, "year_max": 1969}
+        server.default = model  # type: ignore[assignment]
+        through_llm = convrec("eval", "scripted", "--cases", str(cases), "--out", str(tmp_path / "llm"),
+                              "--provider", "openai", env={"CONVREC_LLM_BASE_URL": server.base_url,
+                                                           "CONVREC_LLM_MODEL": "scripted-model",
+                                                           "CONVREC_PROFILE_WRITER": "offline"})
+        assert through_llm.returncode == 0, through_llm.stderr[-2000:]
+        assert len(server.requests) >= 4  # understand, rerank, explain, reply
+    assert "openai" in (tmp_path / "llm" / "report.md").read_text()
+    bogus = convrec("eval", "scripted", "--cases", str(cases), "--provider", "gpt-9")
+    assert bogus.returncode == 2 and "unknown provider 'gpt-9'; choose one of: offline, openai" in bogus.stderr
     (cases / "bad.yaml").write_text(
         "name: bad\ncategory: hard_constraints\ndescription: a wrong expectation\nturns:\n  - say: a western from the 60s\n"
         "    expect:\n      every_pick: {year_min: 1990}\n")

@@ -10,9 +10,14 @@ from .writer import ProfileWriter
 
 
 def make_profile_writer(settings: Settings) -> ProfileWriter:
-    """The writer for `settings.llm_provider`; profiles are cached per writer identity, never mixed."""
-    if settings.llm_provider == "offline":
+    """The writer `settings.profile_writer` asks for ('auto': the LLM when one is configured); profiles are
+    cached per writer identity, never mixed."""
+    wants_llm = settings.profile_writer == "llm" or (
+        settings.profile_writer == "auto" and settings.llm_provider != "offline")
+    if not wants_llm:
         return OfflineProfileWriter()
+    if settings.llm_provider == "offline":
+        raise UserError("CONVREC_PROFILE_WRITER=llm needs an LLM: set CONVREC_LLM_PROVIDER=openai")
     if settings.llm_provider == "openai":
         from convrec.core.llm_client import LLMClient
 
