@@ -10,6 +10,7 @@ import sys
 import time
 import urllib.request
 from collections.abc import Iterator
+from dataclasses import replace
 
 import pytest
 
@@ -37,10 +38,10 @@ def user_app_url(real_service) -> Iterator[str]:  # noqa: ANN001
     yield from serve("--user", "405")
 
 
-def serve(*args: str) -> Iterator[str]:
+def serve(*args: str, env_extra: dict[str, str] | None = None) -> Iterator[str]:
     """Start `convrec chat` on a free port, wait until it answers, yield its URL, stop it afterwards."""
     port = free_port()
-    env = {**os.environ, "CONVREC_DATA_DIR": str(REAL_CACHE)}
+    env = {**os.environ, "CONVREC_DATA_DIR": str(REAL_CACHE), **(env_extra or {})}
     process = subprocess.Popen([sys.executable, "-m", "convrec.cli", "chat", "--port", str(port), *args], env=env,
                                stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
     url = f"http://127.0.0.1:{port}/"
@@ -106,3 +107,44 @@ def test_profile_panel_shows_what_the_system_believes(user_app_url: str) -> None
         assert "Lately (weight 0." in text and "Most recently (January 1998) watched" in text
         assert "Over the years (weight 0." in text and "Has rated 737 films" in text
         browser.close()
+
+
+def test_an_llm_reply_streams_and_the_status_names_the_model(real_service) -> None:  # noqa: ANN001
+    from playwright.sync_api import sync_playwright
+
+    from ..llm.scripted_server import Reply, ScriptedServer
+    from ..llm.test_llm_path import Model
+
+    with ScriptedServer() as server:
+        model = Model()
+        model.slots = {"intent": "recommend", "genres_wanted": ["Crime"], "year_min": 1990, "year_max": 1999}
+        model.reply = "Here are five crime films from the nineties, starting with {first}, which I think you will like."
+
+        def slow_reply(request: dict) -> Reply:
+            answer = model(request)
+            return replace(answer, chunk_delay=0.15) if answer.content else answer
+
+        server.default = slow_reply  # type: ignore[assignment]
+        env = {"CONVREC_LLM_PROVIDER": "openai", "CONVREC_LLM_BASE_URL": server.base_url,
+               "CONVREC_LLM_MODEL": "scripted-model", "CONVREC_PROFILE_WRITER": "offline"}
+        app = serve(env_extra=env)
+        url = next(app)
+        try:
+            with sync_playwright() as playwright:
+                browser = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
+                page = browser.new_page()
+                page.goto(url, wait_until="load")
+                assert "provider: openai (scripted-model)" in page.locator("#status").first.inner_text(timeout=60_000)
+                page.locator("#message textarea").first.fill("a crime thriller from the 90s")
+                page.locator("#send").first.click()
+                page.wait_for_function("() => document.querySelector('#chat').innerText.includes('Here are five')",
+                                       timeout=60_000)
+                partial = page.locator("#chat").first.inner_text()
+                assert "which I think you will like." not in partial  # caught mid-stream: the reply grows
+                page.locator("#card-body-4").first.wait_for(state="visible", timeout=60_000)
+                page.wait_for_function("() => document.querySelector('#chat').innerText.includes('you will like.')",
+                                       timeout=60_000)
+                assert "provider: openai (scripted-model)" in page.locator("#status").first.inner_text()
+                browser.close()
+        finally:
+            app.close()
