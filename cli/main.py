@@ -39,7 +39,7 @@ def _setup(verbose: bool = False) -> Settings:
     logging.basicConfig(level=logging.INFO if verbose else logging.WARNING, format="%(message)s",
                         handlers=[RichHandler(console=_stderr(), show_path=False, show_time=False)], force=True)
     logging.getLogger("convrec").setLevel(logging.INFO)
-    for noisy in ("httpx", "chromadb", "sentence_transformers", "urllib3", "gradio"):
+    for noisy in ("httpx", "httpx2", "httpcore", "openai", "chromadb", "sentence_transformers", "urllib3", "gradio"):
         logging.getLogger(noisy).setLevel(logging.WARNING)
     from pydantic import ValidationError
 
