@@ -222,6 +222,9 @@ class LLMProvider:
         if len(text) > MAX_REPLY_CHARS or (first and first.lower() not in text.lower()):
             _note("reply", "answer replaced: too long or without the first pick", fallback=True)
             return offline
+        if request.kind == "elicit" and not text.rstrip().endswith("?"):
+            _note("reply", "answer replaced: a clarifying question must end with a question mark", fallback=True)
+            return offline
         if "DATA" in text or "{" in text:
             _note("reply", "answer replaced: it echoed the prompt's data", fallback=True)
             return offline
