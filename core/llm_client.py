@@ -113,7 +113,7 @@ class LLMClient:
         self.base_url = settings.llm_base_url
         self.chat = ChatOpenAI(model=settings.llm_model, base_url=settings.llm_base_url, api_key=key,
                                timeout=settings.llm_timeout_s, max_retries=settings.llm_max_retries,
-                               temperature=0.0)
+                               max_tokens=settings.llm_max_output_tokens, temperature=0.0)
 
     # ----- guarded calls -------------------------------------------------------------------------------
     def structured(self, task: str, schema: type[T], messages: list[Message], *, budget: int) -> T | None:

@@ -52,6 +52,8 @@ class Settings(BaseSettings):
     llm_timeout_s: float = Field(default=30.0, gt=0, description="Seconds one model call may take.")
     llm_max_retries: int = Field(default=2, ge=0, le=10, description="Retries of a failed call (429, 5xx, "
                                  "timeouts), with exponential back-off.")
+    llm_max_output_tokens: int = Field(default=800, ge=16, description="Longest answer one model call may write "
+                                       "(a small model that rambles stops here instead of at the timeout).")
     llm_turn_token_budget: int = Field(
         default=12000, ge=500, description="Prompt tokens one chat turn may send to the model in all its calls; "
         "past it, the remaining steps use the offline path.")

@@ -91,6 +91,7 @@ def test_every_task_goes_through_the_model_and_is_checked(tiny_context: AgentCon
         result = service.ask("s1", "some science fiction like Contact")
     contact = tiny_context.catalogue.find_title("Contact")[0].item_id
     assert result.provider == "openai" and result.model == "scripted-model" and result.fallbacks == []
+    assert all(800 in (r.get("max_tokens"), r.get("max_completion_tokens")) for r in server.requests)  # capped
     tasks = [tool_name(r) or "reply" for r in server.requests]
     assert tasks == ["LLMSlots", "LLMRanking", "LLMExplanations", "reply"]
     picks = [c.item_id for c in result.recommendations]
