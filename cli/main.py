@@ -280,12 +280,15 @@ def eval_scripted(
     cases: Annotated[Path | None, typer.Option(help="Folder of *.yaml cases (default: the packaged suite).")] = None,
     out: Annotated[Path, typer.Option(help="Folder for results.json and report.md.")] = Path("reports/eval"),
     provider: Annotated[str | None, typer.Option(help=PROVIDER_HELP)] = None,
+    one_per_category: Annotated[bool, typer.Option("--one-per-category", help="Only the first case of each "
+                                                   "category (a quick pass, e.g. with a slow local model).")] = False,
 ) -> None:
     """Run the scripted dialogue cases; exit 1 when a case fails unexpectedly."""
     settings = _with_provider(_setup(verbose=True), provider)
     from convrec.evals.scripted import main_scripted
 
-    raise typer.Exit(main_scripted(settings, cases, out, show_progress=sys.stderr.isatty()))
+    raise typer.Exit(main_scripted(settings, cases, out, show_progress=sys.stderr.isatty(),
+                                   sample=one_per_category))
 
 
 @eval_app.command("simulate")

@@ -311,7 +311,20 @@ def exit_code(results: Sequence[CaseResult]) -> int:
     return 1 if any(r.status == "fail" for r in results) else 0
 
 
-def main_scripted(settings: Settings, cases_dir: Path | None, out: Path, show_progress: bool) -> int:
+def one_per_category(cases: Sequence[Case | BrokenCase]) -> list[Case | BrokenCase]:
+    """The first case (by file name) of every category: a quick pass over the whole taxonomy, for slow models."""
+    seen: set[str] = set()
+    chosen = []
+    for case in cases:
+        category = getattr(case, "category", None)
+        if category is not None and category not in seen:
+            seen.add(category)
+            chosen.append(case)
+    return chosen
+
+
+def main_scripted(settings: Settings, cases_dir: Path | None, out: Path, show_progress: bool,
+                  sample: bool = False) -> int:
     """Load the cases, run them against a freshly loaded agent, write the report to `out`, print a summary.
 
     Conversations go to a temporary checkpoint database (the same SQLite code path as the app), so an
@@ -328,6 +341,8 @@ def main_scripted(settings: Settings, cases_dir: Path | None, out: Path, show_pr
     cases = load_cases(folder)
     if not cases:
         raise UserError(f"no case files (*.yaml) in {folder}")
+    if sample:
+        cases = one_per_category(cases)
     context = load_context(settings, show_progress=show_progress)
     with tempfile.TemporaryDirectory(prefix="convrec-eval-") as scratch:
         with ChatService(context, open_checkpointer(Path(scratch) / "eval.sqlite")) as service:

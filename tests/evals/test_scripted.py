@@ -443,3 +443,15 @@ def test_main_scripted_end_to_end(real_settings, tmp_path: Path) -> None:  # noq
     payload = json.loads((tmp_path / "out" / "results.json").read_text(encoding="utf-8"))
     assert payload["totals"] == {"cases": 2, "passed": 1, "known_failures": 0, "failed": 1, "fixed": 0}
     assert (tmp_path / "out" / "report.md").exists()
+
+
+def test_one_per_category_keeps_the_first_case_of_each() -> None:
+    from convrec.evals.cases import load_cases
+    from convrec.evals.scripted import one_per_category
+
+    cases = load_cases()
+    chosen = one_per_category(cases)
+    categories = [c.category for c in chosen]  # type: ignore[union-attr]
+    assert len(categories) == len(set(categories)) == len({c.category for c in cases})  # type: ignore[union-attr]
+    firsts = [next(c for c in cases if getattr(c, "category", None) == k) for k in categories]
+    assert all(first is pick for first, pick in zip(firsts, chosen, strict=True))
