@@ -103,9 +103,11 @@ class CountingWriter:
 
     def __init__(self, fail_after: int | None = None) -> None:
         self.calls = 0
+        self.attempts = 0
         self.fail_after = fail_after
 
     def write(self, history: list[HistoryEntry]) -> UserProfiles:
+        self.attempts += 1
         if self.fail_after is not None and self.calls >= self.fail_after:
             raise ConnectionError("server went away")
         self.calls += 1
@@ -146,3 +148,14 @@ def test_the_key_changes_with_history_and_writer(history: list) -> None:
     assert key != profile_key(history, "openai/some-model/prompt-v1")
     changed = [*history[:-1], HistoryEntry(12, "Funny Three", 1995, ("Comedy",), 3, history[-1].timestamp)]
     assert key != profile_key(changed, "offline/v1")  # a changed rating is a changed history
+
+
+def test_a_writer_that_keeps_failing_is_not_asked_for_every_user(history: list, tmp_path: Path) -> None:
+    from convrec.training.profiles.store import MAX_CONSECUTIVE_FAILURES
+
+    down = CountingWriter(fail_after=0)  # a server that is down
+    users = {u: [*history[:4], entry(100 + u, f"Film {u}", ("Drama",), 3, ts(1998, 5))] for u in range(1, 41)}
+    written = generate_profiles(users, down, tmp_path, batch_size=8, fallback=OfflineProfileWriter())
+    assert len(written) == 40 and all(p.short_term.startswith("Most recently") for p in written.values())
+    assert down.attempts == MAX_CONSECUTIVE_FAILURES  # then the run stopped asking it
+    assert len(ProfileStore(tmp_path, down.identity)) == 0 and len(ProfileStore(tmp_path, "offline/v1")) == 40

@@ -12,6 +12,7 @@ from __future__ import annotations
 import json
 import logging
 import os
+import threading
 from collections.abc import Mapping
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
@@ -26,6 +27,7 @@ from .writer import ProfileWriter, UserProfiles
 log = logging.getLogger(__name__)
 
 STORE_VERSION = 1
+MAX_CONSECUTIVE_FAILURES = 5  # a writer failing this often in a row is taken as down for the rest of a run
 
 
 def profile_key(history: list[HistoryEntry], writer_identity: str) -> str:
@@ -114,18 +116,35 @@ def generate_profiles(histories: Mapping[int, list[HistoryEntry]], writer: Profi
 def _generate_with_fallback(histories: Mapping[int, list[HistoryEntry]], writer: ProfileWriter,
                             fallback: ProfileWriter, folder: Path, **options: object) -> dict[int, UserProfiles]:
     failed: set[int] = set()
+    lock = threading.Lock()
+    streak = [0]  # consecutive failures: past MAX_CONSECUTIVE_FAILURES the writer is not asked again this run
 
     class Guarded:
-        """`writer`, recording the users it fails on instead of stopping the run."""
+        """`writer`, recording the users it fails on instead of stopping the run; after a run of failures
+        (a server that is down) it stops asking, so 943 users do not each wait for a timeout."""
 
         identity = writer.identity
 
         def write(self, history: list[HistoryEntry]) -> UserProfiles | None:  # type: ignore[return]
+            with lock:
+                if streak[0] >= MAX_CONSECUTIVE_FAILURES:
+                    return None
             try:
-                return writer.write(history)
+                written = writer.write(history)
             except Exception as exc:  # noqa: BLE001 - any failure of one user's profile: use the fallback
-                log.warning("profile writer %s failed (%s); using %s", writer.identity, exc, fallback.identity)
+                with lock:
+                    streak[0] += 1
+                    if streak[0] == MAX_CONSECUTIVE_FAILURES:
+                        log.warning("profile writer %s failed %d times in a row (%s); the remaining profiles of "
+                                    "this run are written by %s", writer.identity, streak[0], exc,
+                                    fallback.identity)
+                    elif streak[0] < MAX_CONSECUTIVE_FAILURES:
+                        log.warning("profile writer %s failed (%s); using %s", writer.identity, exc,
+                                    fallback.identity)
                 return None
+            with lock:
+                streak[0] = 0
+            return written
 
     store = ProfileStore(folder, writer.identity)
     keys = {user: profile_key(history, writer.identity) for user, history in histories.items()}
