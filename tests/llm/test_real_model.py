@@ -11,10 +11,7 @@ from __future__ import annotations
 import importlib.util
 import os
 import socket
-import subprocess
 import sys
-import time
-import urllib.request
 import uuid
 from collections.abc import Iterator
 from dataclasses import replace
@@ -26,6 +23,8 @@ from convrec.agent.context import AgentContext
 from convrec.agent.llm.provider import LLMProvider
 from convrec.agent.service import ChatService, open_checkpointer
 from convrec.core.llm_client import LLMClient
+
+from ..servers import running
 
 pytestmark = [pytest.mark.llm, pytest.mark.slow]
 MODEL_FILE = "SmolLM2-135M-Instruct.Q4_1.gguf"
@@ -41,7 +40,7 @@ def model_path() -> Path:
 
 
 @pytest.fixture(scope="module")
-def llama_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+def llama_server() -> Iterator[str]:
     """Start llama.cpp's OpenAI-compatible server on a free port; yield its base URL."""
     assert importlib.util.find_spec("llama_cpp") is not None, "llama-cpp-python is required (scripts/test.sh)"
     with socket.socket() as sock:
@@ -50,28 +49,9 @@ def llama_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
     command = [sys.executable, "-m", "llama_cpp.server", "--model", str(model_path()), "--host", "127.0.0.1",
                "--port", str(port), "--n_ctx", "4096", "--n_threads", str(min(2, os.cpu_count() or 1)),
                "--model_alias", "smollm2-135m"]
-    log_path = tmp_path_factory.mktemp("llama") / "server.log"
-    log_file = log_path.open("w")  # a file, not a pipe: llama.cpp logs enough to fill a pipe and block
-    process = subprocess.Popen(command, stdout=log_file, stderr=subprocess.STDOUT, text=True)
     url = f"http://127.0.0.1:{port}/v1"
-    try:
-        deadline = time.monotonic() + 120
-        while time.monotonic() < deadline:
-            if process.poll() is not None:
-                pytest.fail(f"llama.cpp server exited:\n{log_path.read_text()[-3000:]}")
-            try:
-                with urllib.request.urlopen(f"{url}/models", timeout=2) as response:
-                    if response.status == 200:
-                        break
-            except OSError:
-                time.sleep(0.5)
-        else:
-            pytest.fail("llama.cpp server did not answer within 120 s")
+    with running(command, url=f"{url}/models", what="llama.cpp's server"):
         yield url
-    finally:
-        process.terminate()
-        process.wait(timeout=30)
-        log_file.close()
 
 
 def test_a_conversation_through_a_real_model(tiny_context: AgentContext, llama_server: str, tmp_path: Path) -> None:

@@ -5,16 +5,16 @@ from __future__ import annotations
 import os
 import shutil
 import socket
-import subprocess
 import sys
-import time
-import urllib.request
 from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import replace
+from typing import Any
 
 import pytest
 
 from ..conftest import REAL_CACHE
+from ..servers import running
 
 pytestmark = [pytest.mark.browser, pytest.mark.slow]
 CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
@@ -42,36 +42,30 @@ def serve(*args: str, env_extra: dict[str, str] | None = None) -> Iterator[str]:
     """Start `convrec chat` on a free port, wait until it answers, yield its URL, stop it afterwards."""
     port = free_port()
     env = {**os.environ, "CONVREC_DATA_DIR": str(REAL_CACHE), **(env_extra or {})}
-    process = subprocess.Popen([sys.executable, "-m", "convrec.cli", "chat", "--port", str(port), *args], env=env,
-                               stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
     url = f"http://127.0.0.1:{port}/"
-    try:
-        deadline = time.monotonic() + 120
-        while time.monotonic() < deadline:
-            if process.poll() is not None:
-                pytest.fail(f"the app exited early:\n{process.stdout.read() if process.stdout else ''}")
-            try:
-                with urllib.request.urlopen(url, timeout=2) as response:
-                    if response.status == 200:
-                        break
-            except OSError:
-                time.sleep(0.5)
-        else:
-            pytest.fail("the app did not answer within 120 s")
+    with running([sys.executable, "-m", "convrec.cli", "chat", "--port", str(port), *args], url=url, env=env,
+                 what="the app"):
         yield url
-    finally:
-        process.terminate()
-        process.wait(timeout=30)
 
 
-def test_ask_see_cards_reject_one(app_url: str) -> None:
+@contextmanager
+def chromium_page(url: str) -> Iterator[Any]:
+    """A page of Debian's headless chromium, opened at `url`."""
     from playwright.sync_api import sync_playwright
 
     assert os.path.exists(CHROMIUM), "Debian's chromium is required (scripts/test.sh installs it)"
     with sync_playwright() as playwright:
         browser = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
-        page = browser.new_page()
-        page.goto(app_url, wait_until="load")
+        try:
+            page = browser.new_page()
+            page.goto(url, wait_until="load")
+            yield page
+        finally:
+            browser.close()
+
+
+def test_ask_see_cards_reject_one(app_url: str) -> None:
+    with chromium_page(app_url) as page:
         box = page.locator("#message textarea").first
         box.wait_for(timeout=60_000)
         box.fill("a crime thriller from the 90s")
@@ -87,16 +81,10 @@ def test_ask_see_cards_reject_one(app_url: str) -> None:
         titles_after = [page.locator(f"#card-body-{i}").first.inner_text().splitlines()[0] for i in range(5)]
         assert all(rejected not in t for t in titles_after)
         assert f"Not for me: {rejected.rsplit(' (', 1)[0]}" in page.locator("#chat").first.inner_text()
-        browser.close()
 
 
 def test_profile_panel_shows_what_the_system_believes(user_app_url: str) -> None:
-    from playwright.sync_api import sync_playwright
-
-    with sync_playwright() as playwright:
-        browser = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
-        page = browser.new_page()
-        page.goto(user_app_url, wait_until="load")
+    with chromium_page(user_app_url) as page:
         panel = page.locator("#profile-panel").first
         panel.wait_for(timeout=60_000)
         assert not page.locator("#profile-body").first.is_visible()  # collapsed until asked for
@@ -106,12 +94,9 @@ def test_profile_panel_shows_what_the_system_believes(user_app_url: str) -> None
         text = body.inner_text()
         assert "Lately (weight 0." in text and "Most recently (January 1998) watched" in text
         assert "Over the years (weight 0." in text and "Has rated 737 films" in text
-        browser.close()
 
 
 def test_an_llm_reply_streams_and_the_status_names_the_model(real_service) -> None:  # noqa: ANN001
-    from playwright.sync_api import sync_playwright
-
     from ..llm.scripted_server import Reply, ScriptedServer
     from ..llm.test_llm_path import Model
 
@@ -130,10 +115,7 @@ def test_an_llm_reply_streams_and_the_status_names_the_model(real_service) -> No
         app = serve(env_extra=env)
         url = next(app)
         try:
-            with sync_playwright() as playwright:
-                browser = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
-                page = browser.new_page()
-                page.goto(url, wait_until="load")
+            with chromium_page(url) as page:
                 assert "provider: openai (scripted-model)" in page.locator("#status").first.inner_text(timeout=60_000)
                 page.locator("#message textarea").first.fill("a crime thriller from the 90s")
                 page.locator("#send").first.click()
@@ -145,6 +127,5 @@ def test_an_llm_reply_streams_and_the_status_names_the_model(real_service) -> No
                 page.wait_for_function("() => document.querySelector('#chat').innerText.includes('you will like.')",
                                        timeout=60_000)
                 assert "provider: openai (scripted-model)" in page.locator("#status").first.inner_text()
-                browser.close()
         finally:
             app.close()
