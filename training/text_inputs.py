@@ -26,7 +26,7 @@ from .interactions import Interactions
 from .profiles.embeddings import EmbeddingCache
 from .profiles.history import HistoryEntry, histories, history_of, ratings_lookup
 from .profiles.offline_writer import OfflineProfileWriter
-from .profiles.store import generate_profiles
+from .profiles.store import ProfileStore, generate_profiles, profile_key
 from .profiles.writer import ProfileWriter, UserProfiles
 
 
@@ -83,13 +83,25 @@ class TextInputs:
                                  workers=self.workers, fallback=self.fallback_writer)
 
     def profile_of(self, data: Interactions, user_id: int) -> UserProfiles | None:
-        """One user's profiles from their rows in `data` (None without any): the stored ones when current."""
+        """One user's stored profiles for their rows in `data`, or None: a read, never a write (the app's
+        profile panel calls it; profiles are written when the model is fitted, not while someone chats)."""
         row = data.user_index(int(user_id))
         if row is None or data.sequences is None or not len(data.sequences[row]):
             return None
         history = history_of(data.item_ids[data.sequences[row]], self.items, int(user_id), self.lookup)
-        return generate_profiles({int(user_id): history}, self.writer, self.cache_dir / "profiles",
-                                 fallback=self.fallback_writer)[int(user_id)]
+        for writer in (self.writer, self.fallback_writer):
+            if writer is not None:
+                found = self._store(writer.identity).get(profile_key(history, writer.identity))
+                if found is not None:
+                    return found
+        return None
+
+    def _store(self, identity: str) -> ProfileStore:
+        """The profile store of one writer, read once (it is complete once the model is fitted)."""
+        stores: dict[str, ProfileStore] = self.__dict__.setdefault("_stores", {})
+        if identity not in stores:
+            stores[identity] = ProfileStore(self.cache_dir / "profiles", identity)
+        return stores[identity]
 
     def profile_vectors(self, data: Interactions, kinds: tuple[str, ...]) -> np.ndarray:
         """(n_users, len(kinds), dim) unit vectors of each user's profile texts; zeros for users with none."""

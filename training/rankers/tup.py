@@ -22,7 +22,7 @@ import time
 from typing import TYPE_CHECKING, Any, ClassVar, Literal, Self
 
 import numpy as np
-from pydantic import Field
+from pydantic import Field, create_model
 from tqdm import tqdm
 
 from convrec.core.errors import UserError
@@ -380,45 +380,35 @@ class TemporalProfileRanker(Ranker):
         self.network.eval()
 
 
-class _ShortParams(TupParams):
-    profiles: Literal["both", "short", "long", "whole"] = "short"
-
-
-class _LongParams(TupParams):
-    profiles: Literal["both", "short", "long", "whole"] = "long"
-
-
-class _SingleParams(TupParams):
-    profiles: Literal["both", "short", "long", "whole"] = "whole"
-
-
-class _DotParams(TupParams):
-    scorer: Literal["mlp", "dot"] = "dot"
+def _ablation_params(name: str, **defaults: str) -> type[TupParams]:
+    """`TupParams` with other defaults: an ablation is the same model with one switch set differently."""
+    fields: dict[str, Any] = {key: (TupParams.model_fields[key].annotation, value) for key, value in defaults.items()}
+    return create_model(name, __base__=TupParams, **fields)
 
 
 @register("tup_short")
 class ShortTermOnlyRanker(TemporalProfileRanker):
     """Ablation: the short-term profile alone."""
 
-    Params: ClassVar[type[RankerParams]] = _ShortParams
+    Params: ClassVar[type[RankerParams]] = _ablation_params("ShortParams", profiles="short")
 
 
 @register("tup_long")
 class LongTermOnlyRanker(TemporalProfileRanker):
     """Ablation: the long-term profile alone."""
 
-    Params: ClassVar[type[RankerParams]] = _LongParams
+    Params: ClassVar[type[RankerParams]] = _ablation_params("LongParams", profiles="long")
 
 
 @register("tup_single")
 class SingleProfileRanker(TemporalProfileRanker):
     """Ablation without a temporal split: one undated profile of the whole history."""
 
-    Params: ClassVar[type[RankerParams]] = _SingleParams
+    Params: ClassVar[type[RankerParams]] = _ablation_params("SingleParams", profiles="whole")
 
 
 @register("tup_dot")
 class DotProductRanker(TemporalProfileRanker):
     """Ablation: both profiles fused as in LLM-TUP, scored by a dot product with a projected item vector."""
 
-    Params: ClassVar[type[RankerParams]] = _DotParams
+    Params: ClassVar[type[RankerParams]] = _ablation_params("DotParams", scorer="dot")
