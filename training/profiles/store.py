@@ -13,7 +13,7 @@ import json
 import logging
 import os
 import threading
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
@@ -94,74 +94,51 @@ def generate_profiles(histories: Mapping[int, list[HistoryEntry]], writer: Profi
     cannot write (it raises) gets the fallback's, stored under the fallback's identity (and tried again with
     `writer` on the next run); without one the error stops the run after the batches already saved.
     """
-    if fallback is not None:
-        return _generate_with_fallback(histories, writer, fallback, folder, batch_size=batch_size,
-                                       workers=workers, show_progress=show_progress, desc=desc)
     store = ProfileStore(folder, writer.identity)
     keys = {user: profile_key(history, writer.identity) for user, history in histories.items()}
     missing = [user for user, key in keys.items() if store.get(key) is None]
     if missing:
         log.info("Writing %d of %d profiles with %s (%d already stored)", len(missing), len(keys),
                  writer.identity, len(keys) - len(missing))
+    write = writer.write if fallback is None else _guarded(writer, fallback)
+    failed: set[int] = set()
     with tqdm(total=len(missing), desc=desc, unit="user", disable=not show_progress or not missing) as bar, \
             ThreadPoolExecutor(max_workers=max(1, workers)) as pool:
         for start in range(0, len(missing), batch_size):
             batch = missing[start:start + batch_size]
-            written = list(pool.map(lambda user: writer.write(histories[user]), batch))
-            store.append([(keys[user], user, profiles) for user, profiles in zip(batch, written, strict=True)])
-            bar.update(len(batch))
-    return {user: store.get(key) for user, key in keys.items()}  # type: ignore[misc]
-
-
-def _generate_with_fallback(histories: Mapping[int, list[HistoryEntry]], writer: ProfileWriter,
-                            fallback: ProfileWriter, folder: Path, **options: object) -> dict[int, UserProfiles]:
-    failed: set[int] = set()
-    lock = threading.Lock()
-    streak = [0]  # consecutive failures: past MAX_CONSECUTIVE_FAILURES the writer is not asked again this run
-
-    class Guarded:
-        """`writer`, recording the users it fails on instead of stopping the run; after a run of failures
-        (a server that is down) it stops asking, so 943 users do not each wait for a timeout."""
-
-        identity = writer.identity
-
-        def write(self, history: list[HistoryEntry]) -> UserProfiles | None:  # type: ignore[return]
-            with lock:
-                if streak[0] >= MAX_CONSECUTIVE_FAILURES:
-                    return None
-            try:
-                written = writer.write(history)
-            except Exception as exc:  # noqa: BLE001 - any failure of one user's profile: use the fallback
-                with lock:
-                    streak[0] += 1
-                    if streak[0] == MAX_CONSECUTIVE_FAILURES:
-                        log.warning("profile writer %s failed %d times in a row (%s); the remaining profiles of "
-                                    "this run are written by %s", writer.identity, streak[0], exc,
-                                    fallback.identity)
-                    elif streak[0] < MAX_CONSECUTIVE_FAILURES:
-                        log.warning("profile writer %s failed (%s); using %s", writer.identity, exc,
-                                    fallback.identity)
-                return None
-            with lock:
-                streak[0] = 0
-            return written
-
-    store = ProfileStore(folder, writer.identity)
-    keys = {user: profile_key(history, writer.identity) for user, history in histories.items()}
-    missing = [user for user, key in keys.items() if store.get(key) is None]
-    batch_size = int(options.get("batch_size", 64))  # type: ignore[call-overload]
-    workers = max(1, int(options.get("workers", 1)))  # type: ignore[call-overload]
-    guarded = Guarded()
-    with tqdm(total=len(missing), desc=str(options.get("desc", "profiles")), unit="user",
-              disable=not options.get("show_progress") or not missing) as bar, \
-            ThreadPoolExecutor(max_workers=workers) as pool:
-        for start in range(0, len(missing), batch_size):
-            batch = missing[start:start + batch_size]
-            written = list(pool.map(lambda user: guarded.write(histories[user]), batch))
+            written = list(pool.map(lambda user: write(histories[user]), batch))
             failed.update(user for user, profiles in zip(batch, written, strict=True) if profiles is None)
             store.append([(keys[user], user, p) for user, p in zip(batch, written, strict=True) if p is not None])
             bar.update(len(batch))
     out = {user: store.get(key) for user, key in keys.items() if user not in failed}
-    if failed:
+    if failed and fallback is not None:
         out.update(generate_profiles({u: histories[u] for u in failed}, fallback, folder))
     return out  # type: ignore[return-value]
+
+
+def _guarded(writer: ProfileWriter, fallback: ProfileWriter) -> Callable[[list[HistoryEntry]], UserProfiles | None]:
+    """`writer.write`, returning None where it fails (the caller then uses `fallback`); after a run of failures
+    (a server that is down) it stops asking, so 943 users do not each wait for a timeout."""
+    lock = threading.Lock()
+    streak = [0]  # consecutive failures
+
+    def write(history: list[HistoryEntry]) -> UserProfiles | None:
+        with lock:
+            if streak[0] >= MAX_CONSECUTIVE_FAILURES:
+                return None
+        try:
+            written = writer.write(history)
+        except Exception as exc:  # noqa: BLE001 - any failure of one user's profile: use the fallback
+            with lock:
+                streak[0] += 1
+                if streak[0] == MAX_CONSECUTIVE_FAILURES:
+                    log.warning("profile writer %s failed %d times in a row (%s); the remaining profiles of this "
+                                "run are written by %s", writer.identity, streak[0], exc, fallback.identity)
+                elif streak[0] < MAX_CONSECUTIVE_FAILURES:
+                    log.warning("profile writer %s failed (%s); using %s", writer.identity, exc, fallback.identity)
+            return None
+        with lock:
+            streak[0] = 0
+        return written
+
+    return write
