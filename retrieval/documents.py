@@ -1,7 +1,7 @@
 """Item documents: the short text each film is embedded from, and the metadata its filters run on.
 
-A document states only what the catalogue knows (title, year, genres, who rated it) and, when the knowledge
-graph is trustworthy, how the film links to other catalogue films. Anything the retriever finds must be
+A document states only what the catalogue knows (title, year, genres, who rated it and what else those people
+rated) and, when the knowledge graph is trustworthy, how the film links to other catalogue films. Anything the retriever finds must be
 explainable from these facts, so nothing here is guessed or embellished.
 """
 
@@ -18,7 +18,7 @@ from convrec.core.knowledge import audit_sequel_titles
 log = logging.getLogger(__name__)
 
 # Part of the index cache key: bump whenever the wording or the metadata of a document changes.
-DOCUMENT_TEMPLATE_VERSION = "1"
+DOCUMENT_TEMPLATE_VERSION = "2"  # 2: the "often rated by the same people as" sentence
 # A knowledge graph is believed only when enough sequel links exist to judge it and enough of them pair
 # titles that share a word (a correct graph pairs "Alien" with "Aliens"; chance pairs almost never do).
 MIN_SEQUEL_LINKS = 5
@@ -104,6 +104,7 @@ def document_text(catalogue: Catalogue, item: Item, *, state_kg_facts: bool, pro
     """Write the plain sentences that describe one item."""
     sentences = [_title_sentence(item), _genre_sentence(item)]
     sentences.append(_audience_sentence(catalogue.audiences.get(item.item_id)))
+    sentences.append(_rated_together_sentence(catalogue, item.item_id))
     if state_kg_facts:
         sentences.append(_kg_sentence(catalogue, item.item_id))
     if profile and profile.strip():
@@ -150,6 +151,19 @@ def _audience_sentence(audience: Audience | None) -> str:
     if audience.top_occupations:
         text += f"; rated more often than average by {_join(_plural(o) for o in audience.top_occupations)}"
     return text + "."
+
+
+def _rated_together_sentence(catalogue: Catalogue, item_id: int) -> str:
+    """Name the films most often rated by the same people: who watches it, said through what else they watch.
+
+    With these names in the text, an item's embedding sits near the films its audience also rates, and a
+    profile that names a person's films (LLM-TUP) sits near the films their fellow viewers went on to; on
+    ML-100K this lifted LLM-TUP's validation NDCG@10 (see training/configs/tup.yaml).
+    """
+    together = catalogue.rated_together.get(item_id, ())
+    if not together:
+        return ""
+    return f"Often rated by the same people as {_join(catalogue.items[i].title for i in together)}."
 
 
 def _kg_sentence(catalogue: Catalogue, item_id: int) -> str:

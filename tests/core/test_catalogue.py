@@ -71,6 +71,20 @@ def _write(folder: Path, ext: str, text: str) -> None:
     (folder / f"ml-100k.{ext}").write_text(text, encoding="utf-8")
 
 
+def test_rated_together_is_shrunk_cosine_over_raters(tiny_catalogue: Catalogue) -> None:
+    together = tiny_catalogue.rated_together
+    # Star Wars' 10 raters also rated Alien, Blade Runner and The Terminator: 10 / (sqrt(10*10) + 20) = 0.333;
+    # Twelve Monkeys shares 8 of its 8: 8 / (sqrt(80) + 20) = 0.276; Contact 5 of 5: 5 / (sqrt(50) + 20) = 0.185;
+    # Fargo and The Usual Suspects 5 of 10: 0.167. Heat shares only 2. Ties keep catalogue order.
+    assert together[1] == (2, 3, 4, 5, 6, 8, 9)
+    # Fargo's 10 raters are the odd users of both groups: Toy Story 5 of 7 (0.176) beats Twelve Monkeys
+    # 5 of 8 (0.173), then eight films at 5 of 10 (0.167) fill the 10 places ahead of Casablanca (3 of 3: 0.118).
+    assert together[8] == (16, 5, 1, 2, 3, 4, 11, 12, 14, 15)
+    # Heat has 2 raters: no pair reaches the 3 shared raters a fact needs.
+    assert 7 not in together and all(7 not in others for others in together.values())
+    assert all(len(others) <= 10 and item not in others for item, others in together.items())
+
+
 def test_missing_file_names_the_file(tiny_dataset_dir: Path, tmp_path: Path) -> None:
     for ext in ("inter", "item", "user", "kg"):
         (tmp_path / f"ml-100k.{ext}").write_bytes((tiny_dataset_dir / f"ml-100k.{ext}").read_bytes())

@@ -70,6 +70,14 @@ def test_unknown_year_is_said_and_stored_as_zero(tiny_catalogue: Catalogue) -> N
     assert doc.metadata["year"] == 0
 
 
+def test_text_names_films_rated_by_the_same_people(tiny_catalogue: Catalogue) -> None:
+    docs = by_id(tiny_catalogue, state_kg_facts=False)
+    assert ("Often rated by the same people as Alien, Blade Runner, The Terminator, Twelve Monkeys, Contact, Fargo and "
+            "The Usual Suspects."
+            in docs[1].text)
+    assert "rated by the same people" not in docs[7].text  # Heat: too few raters to say who else they watch
+
+
 def test_kg_sentence_only_when_trusted(tiny_catalogue: Catalogue) -> None:
     assert "shares" not in by_id(tiny_catalogue, state_kg_facts=False)[7].text
     trusted = by_id(tiny_catalogue, state_kg_facts=True)[7].text

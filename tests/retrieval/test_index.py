@@ -175,9 +175,12 @@ def test_unwanted_genre_the_catalogue_lacks_excludes_nothing(tiny_index: ItemInd
     assert len(hits) == len(tiny_catalogue.items)
 
 
-def test_space_opera_finds_sci_fi_first(tiny_index: ItemIndex, tiny_catalogue: Catalogue) -> None:
+def test_space_opera_finds_mostly_sci_fi(tiny_index: ItemIndex, tiny_catalogue: Catalogue) -> None:
+    # Top-5 share, not the top hit: Apollo 13 (a space film the fixture files as Action/Drama/Thriller) and
+    # Alien sit within 0.02 of each other, so which one leads says nothing about the retriever. Chance would
+    # put 6/21 sci-fi films, about 1.4 of 5, in the list.
     hits = tiny_index.search("space opera with robots", n=5)
-    assert "Sci-Fi" in tiny_catalogue.items[hits[0].item_id].genres
+    assert sum("Sci-Fi" in tiny_catalogue.items[h.item_id].genres for h in hits) >= 4
 
 
 def test_hits_are_sorted_and_capped(tiny_index: ItemIndex, tiny_catalogue: Catalogue) -> None:
@@ -186,7 +189,8 @@ def test_hits_are_sorted_and_capped(tiny_index: ItemIndex, tiny_catalogue: Catal
     similarities = [h.similarity for h in hits]
     assert similarities == sorted(similarities, reverse=True)
     assert all(-1.0 <= s <= 1.0 for s in similarities)
-    assert {"Comedy", "Romance"} & set(tiny_catalogue.items[hits[0].item_id].genres)
+    # The Shining and Clueless tie within 0.02 on this tiny fixture, so the share of the top 5 is what is checked.
+    assert sum(bool({"Comedy", "Romance"} & set(tiny_catalogue.items[h.item_id].genres)) for h in hits) >= 4
     assert len(tiny_index.search("film", n=1000)) == len(tiny_catalogue.items)
     assert tiny_index.search("film", n=0) == []
 

@@ -19,9 +19,11 @@ from convrec.core.catalogue import join_words
 from .history import HistoryEntry
 from .writer import UserProfiles
 
-WRITER_VERSION = 1
+# 2: the short-term text names the 7 films before the last 3, the long-term text the 10 best-rated films
+WRITER_VERSION = 2
 SHORT_ITEMS = 3  # the reference prompt centres the short-term profile on the last 3 items
-RECENT_WINDOW = 10  # recent genre mix compared with everything before it
+RECENT_WINDOW = 10  # recent genre mix compared with everything before it; its films are named too
+FAVOURITES = 10  # best-rated films named in the long-term profile
 SHORT_MAX_CHARS = 500
 LONG_MAX_CHARS = 900
 LOVED, DISLIKED = 4.0, 2.0
@@ -48,6 +50,9 @@ def short_term(history: list[HistoryEntry]) -> str:
     """The last 3 films with dates and ratings, their genres and eras, and the recent shift in taste."""
     recent = history[-SHORT_ITEMS:]
     sentences = [f"Most recently{_when(recent)} watched {join_words(_cite(e) for e in reversed(recent))}."]
+    window = history[-RECENT_WINDOW:-SHORT_ITEMS]
+    if window:  # titles carry what genres cannot: an encoder places "Star Wars" near its sequels
+        sentences.append(f"Before that: {join_words(e.title for e in reversed(window))}.")
     genres = _top_genres(recent, 3)
     if genres:
         sentences.append(f"These lean towards {join_words(genres)}{_era_clause(recent)}.")
@@ -60,15 +65,12 @@ def short_term(history: list[HistoryEntry]) -> str:
     shift = _shift(history[:-RECENT_WINDOW], history[-RECENT_WINDOW:], "Lately", "than before")
     if shift:
         sentences.append(shift)
-    window = history[-RECENT_WINDOW:-SHORT_ITEMS]
-    if window and len(" ".join(sentences)) < 300:
-        sentences.append(f"Just before that: {join_words(e.title for e in reversed(window[-3:]))}.")
     return _fit(sentences, SHORT_MAX_CHARS)
 
 
 def long_term(history: list[HistoryEntry]) -> str:
     """What held over the whole history: lasting genres, favourites, dislikes, eras and the drift in taste."""
-    sentences = [_span_sentence(history)]
+    sentences = [_span_sentence(history), *_favourites_sentence(history)]
     thirds = [part for part in np.array_split(np.arange(len(history)), 3) if len(part)]
     lasting = set.intersection(*({g for i in part for g in history[i].genres} for part in thirds))
     favourites = _top_genres(history, 3)
@@ -78,7 +80,7 @@ def long_term(history: list[HistoryEntry]) -> str:
         sentences.append(f"Most-watched genres over the years: {shares}.")
         if steady:
             sentences.append(f"Keeps coming back to {join_words(steady)} from the first ratings to the latest.")
-    sentences.extend(_ratings_sentences(history))
+    sentences.extend(_dislikes_sentences(history))
     sentences.append(_eras_sentence(history))
     if len(history) >= 6:
         third = max(2, len(history) // 3)
@@ -96,7 +98,8 @@ def whole(history: list[HistoryEntry]) -> str:
     favourites = _top_genres(history, 3)
     if favourites:
         sentences.append(f"Most-watched genres: {', '.join(_genre_share(history, g) for g in favourites)}.")
-    sentences.extend(_ratings_sentences(history))
+    sentences.extend(_favourites_sentence(history))
+    sentences.extend(_dislikes_sentences(history))
     sentences.append(_eras_sentence(history))
     return _fit([s for s in sentences if s], LONG_MAX_CHARS)
 
@@ -181,17 +184,25 @@ def _span_sentence(history: list[HistoryEntry]) -> str:
     return f"Has watched {count}{_mean_clause(history)}."
 
 
-def _ratings_sentences(history: list[HistoryEntry]) -> list[str]:
-    """Highest- and lowest-rated films by name, and genres rated well below the person's own average."""
+def _favourites_sentence(history: list[HistoryEntry]) -> list[str]:
+    """The best-rated films by name (at least 4 of 5; best first, recent first on ties), or, without ratings,
+    the latest films: named films let an encoder place the person near the films such viewers also watch."""
     rated = [e for e in history if e.rating is not None]
     if not rated:
         return [f"Films include {join_words(e.title for e in history[-4:])}."]
-    order = sorted(range(len(rated)), key=lambda i: (-rated[i].rating, -i))  # best first, recent first on ties
-    best = [rated[i] for i in order[:4] if rated[i].rating >= LOVED]
+    order = sorted(range(len(rated)), key=lambda i: (-rated[i].rating, -i))
+    best = [rated[i].title for i in order[:FAVOURITES] if rated[i].rating >= LOVED]
+    return [f"Rated highest: {join_words(best)}."] if best else []
+
+
+def _dislikes_sentences(history: list[HistoryEntry]) -> list[str]:
+    """The lowest-rated films by name, and genres rated well below the person's own average."""
+    rated = [e for e in history if e.rating is not None]
+    if not rated:
+        return []
+    order = sorted(range(len(rated)), key=lambda i: (-rated[i].rating, -i))
     worst = [rated[i] for i in reversed(order) if rated[i].rating <= DISLIKED][:3]  # worst, oldest first on ties
     sentences = []
-    if best:
-        sentences.append(f"Rated highest: {join_words(_label(e) for e in best)}.")
     if worst:
         sentences.append(f"Rated lowest: {join_words(_label(e) for e in worst)}.")
     mean = float(np.mean([e.rating for e in rated]))
