@@ -85,8 +85,9 @@ def test_rank_uses_history_for_known_users_and_popularity_otherwise(tiny_context
     by_id = {c["item_id"]: c["personal"] for c in known}
     assert by_id[6] > by_id[12]  # sci-fi user 1: Contact beats Groundhog Day
     assert {c["profile_side"] for c in known} <= {"short_term", "long_term", None}
-    liked = run(rank, tiny_context, candidates=candidates, user_id=1, prefs={"liked_items": [12]})["scored"]
-    assert {c["item_id"]: c["personal"] for c in liked}[12] > by_id[12]  # an in-chat like counts too
+    liked = run(rank, tiny_context, candidates=candidates, user_id=1, prefs={"liked_items": [11]})["scored"]
+    # an in-chat like counts too: liking Clueless lifts Groundhog Day, which every Clueless fan also rated
+    assert {c["item_id"]: c["personal"] for c in liked}[12] > by_id[12]
     anonymous = run(rank, tiny_context, candidates=candidates, prefs={})["scored"]
     assert anonymous[0]["personal_source"] == "pop"
 
