@@ -1,8 +1,8 @@
 """Item documents: the short text each film is embedded from, and the metadata its filters run on.
 
 A document states only what the catalogue knows (title, year, genres, who rated it and what else those people
-rated) and, when the knowledge graph is trustworthy, how the film links to other catalogue films. Anything the retriever finds must be
-explainable from these facts, so nothing here is guessed or embellished.
+rated) and, when the knowledge graph is trustworthy, how the film links to other catalogue films. Anything
+the retriever finds must be explainable from these facts, so nothing here is guessed or embellished.
 """
 
 from __future__ import annotations

@@ -141,7 +141,8 @@ def test_eval_scripted_command(tmp_path: Path, real_service) -> None:  # noqa: A
     cases = tmp_path / "cases"
     cases.mkdir()
     (cases / "ok.yaml").write_text(
-        "name: ok\ncategory: hard_constraints\ndescription: sixties westerns exist\nturns:\n  - say: a western from the 60s\n"
+        "name: ok\ncategory: hard_constraints\ndescription: sixties westerns exist\nturns:\n"
+        "  - say: a western from the 60s\n"
         "    expect:\n      recommendations: non_empty\n      every_pick: {year_min: 1960, year_max: 1969}\n")
     passing = convrec("eval", "scripted", "--cases", str(cases), "--out", str(tmp_path / "out"))
     assert passing.returncode == 0, passing.stderr[-2000:]
@@ -163,7 +164,8 @@ def test_eval_scripted_command(tmp_path: Path, real_service) -> None:  # noqa: A
     bogus = convrec("eval", "scripted", "--cases", str(cases), "--provider", "gpt-9")
     assert bogus.returncode == 2 and "unknown provider 'gpt-9'; choose one of: offline, openai" in bogus.stderr
     (cases / "bad.yaml").write_text(
-        "name: bad\ncategory: hard_constraints\ndescription: a wrong expectation\nturns:\n  - say: a western from the 60s\n"
+        "name: bad\ncategory: hard_constraints\ndescription: a wrong expectation\nturns:\n"
+        "  - say: a western from the 60s\n"
         "    expect:\n      every_pick: {year_min: 1990}\n")
     failing = convrec("eval", "scripted", "--cases", str(cases), "--out", str(tmp_path / "out2"))
     assert failing.returncode == 1
