@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import os
 import re
 from datetime import UTC, datetime
 from pathlib import Path
@@ -160,3 +161,22 @@ def test_a_writer_that_keeps_failing_is_not_asked_for_every_user(history: list, 
     assert down.attempts == MAX_CONSECUTIVE_FAILURES  # then the run stopped asking it
     assert len(ProfileStore(tmp_path, down.identity)) == 0
     assert len(ProfileStore(tmp_path, OfflineProfileWriter().identity)) == 40
+
+
+def test_offline_profiles_are_the_same_in_every_process() -> None:
+    # Four genres grow by the same share, so only the tie-break orders them; string hashing differs per
+    # process (PYTHONHASHSEED), so a tie broken by set order would change the text between runs.
+    script = (
+        "from convrec.training.profiles.history import HistoryEntry as E\n"
+        "from convrec.training.profiles.offline_writer import long_term\n"
+        "old = [E(i, f'Old {i}', 1990, ('Drama',), 3.0, 880000000 + i) for i in range(6)]\n"
+        "new = [E(10 + i, f'New {i}', 1995, ('War', 'Action', 'Western', 'Comedy'), 4.0, 890000000 + i)"
+        " for i in range(6)]\n"
+        "print(long_term(old + new))\n")
+    import subprocess
+    import sys
+
+    texts = {subprocess.run([sys.executable, "-c", script], env={**os.environ, "PYTHONHASHSEED": str(seed)},
+                            capture_output=True, text=True, check=True).stdout for seed in (0, 1, 2, 3)}
+    assert len(texts) == 1
+    assert "more Action and Comedy" in texts.pop()

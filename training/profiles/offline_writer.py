@@ -187,21 +187,19 @@ def _span_sentence(history: list[HistoryEntry]) -> str:
 def _favourites_sentence(history: list[HistoryEntry]) -> list[str]:
     """The best-rated films by name (at least 4 of 5; best first, recent first on ties), or, without ratings,
     the latest films: named films let an encoder place the person near the films such viewers also watch."""
-    rated = [e for e in history if e.rating is not None]
+    rated = _best_first(history)
     if not rated:
         return [f"Films include {join_words(e.title for e in history[-4:])}."]
-    order = sorted(range(len(rated)), key=lambda i: (-rated[i].rating, -i))
-    best = [rated[i].title for i in order[:FAVOURITES] if rated[i].rating >= LOVED]
+    best = [e.title for e in rated[:FAVOURITES] if e.rating >= LOVED]
     return [f"Rated highest: {join_words(best)}."] if best else []
 
 
 def _dislikes_sentences(history: list[HistoryEntry]) -> list[str]:
     """The lowest-rated films by name, and genres rated well below the person's own average."""
-    rated = [e for e in history if e.rating is not None]
+    rated = [e for e in history if e.rating is not None]  # in time order: genre ties keep first-seen order
     if not rated:
         return []
-    order = sorted(range(len(rated)), key=lambda i: (-rated[i].rating, -i))
-    worst = [rated[i] for i in reversed(order) if rated[i].rating <= DISLIKED][:3]  # worst, oldest first on ties
+    worst = [e for e in reversed(_best_first(history)) if e.rating <= DISLIKED][:3]  # worst, oldest first on ties
     sentences = []
     if worst:
         sentences.append(f"Rated lowest: {join_words(_label(e) for e in worst)}.")
@@ -213,6 +211,12 @@ def _dislikes_sentences(history: list[HistoryEntry]) -> list[str]:
     if avoided:
         sentences.append("Less keen on " + join_words(f"{g} (average {means[g]:.1f})" for g in avoided) + ".")
     return sentences
+
+
+def _best_first(history: list[HistoryEntry]) -> list[HistoryEntry]:
+    """The rated entries, best first and the more recent first on ties (read backwards: worst, oldest first)."""
+    rated = [(e, position) for position, e in enumerate(history) if e.rating is not None]
+    return [e for e, _ in sorted(rated, key=lambda pair: (-pair[0].rating, -pair[1]))]  # type: ignore[operator]
 
 
 def _label(entry: HistoryEntry) -> str:
@@ -230,7 +234,7 @@ def _shift(before: list[HistoryEntry], after: list[HistoryEntry], lead: str, tai
         return Counter({g: c / len(entries) for g, c in counts.items()})
 
     old, new = shares(before), shares(after)
-    genres = set(old) | set(new)
+    genres = sorted(set(old) | set(new))  # sorted: ties then break by name, the same in every process
     more = sorted((g for g in genres if new[g] - old[g] >= 0.15), key=lambda g: old[g] - new[g])[:2]
     less = sorted((g for g in genres if old[g] - new[g] >= 0.15), key=lambda g: new[g] - old[g])[:2]
     if not more and not less:
