@@ -125,6 +125,23 @@ class Interactions:
             raise ValueError("these interactions carry no time order (build them from a frame with timestamps)")
         return self.sequences[row]
 
+    def head(self, lengths: np.ndarray) -> Interactions:
+        """Each user's first `lengths[row]` interactions in time order, over the same rows and columns.
+
+        A model that should learn to predict what comes next (not to recall what it was shown) reads its
+        inputs from the head of each history and takes its targets from the rest.
+        """
+        sequences = [self.sequence_of(row)[:max(int(n), 0)] for row, n in enumerate(np.asarray(lengths))]
+        if len(sequences) != self.n_users:
+            raise ValueError(f"head needs one length per user ({self.n_users}), got {len(sequences)}")
+        rows = np.repeat(np.arange(self.n_users), [len(s) for s in sequences])
+        cols = np.concatenate([*sequences, np.zeros(0, dtype=np.int64)]).astype(np.int64)
+        matrix = sp.csr_matrix((np.ones(len(rows), dtype=np.float32), (rows, cols)), shape=self.matrix.shape,
+                               dtype=np.float32)
+        matrix.sort_indices()
+        return Interactions(matrix=matrix, user_ids=self.user_ids, item_ids=self.item_ids,
+                            sequences=tuple(np.asarray(s, dtype=np.int64) for s in sequences))
+
     def fingerprint(self) -> str:
         """Hash the structure, the id arrays and the time order: equal fingerprints train equal models."""
         m = self.matrix

@@ -54,3 +54,17 @@ def test_fingerprint_follows_content(tiny_catalogue: Catalogue) -> None:
     assert full.fingerprint() == again.fingerprint()
     assert full.fingerprint() != fewer.fingerprint()
     assert len(ITEMS) - 1 == full.n_items  # every fixture item but the placeholder row
+
+
+def test_head_keeps_the_oldest_interactions_of_each_user(tiny_catalogue: Catalogue) -> None:
+    data = Interactions.from_catalogue(tiny_catalogue)
+    lengths = np.array([min(3, len(data.sequence_of(row))) for row in range(data.n_users)])
+    lengths[0] = 0
+    head = data.head(lengths)
+    assert head.matrix.shape == data.matrix.shape and head.nnz == lengths.sum()
+    assert head.sequence_of(0).tolist() == [] and head.items_of(0).tolist() == []
+    for row in range(1, data.n_users):
+        first = data.sequence_of(row)[:lengths[row]].tolist()
+        assert head.sequence_of(row).tolist() == first and sorted(first) == head.items_of(row).tolist()
+    with pytest.raises(ValueError, match="one length per user"):
+        data.head(lengths[:-1])

@@ -76,13 +76,55 @@ def test_the_temporal_split_supplies_the_training_negatives(tiny_catalogue: Cata
     ranker = get_ranker("tup", negative_sampling="fixed")
     ranker.attach(given)
     train = split.train_matrix()
-    _, positives, negatives = ranker._training_pairs(train, np.random.default_rng(0))  # type: ignore[attr-defined]
+    _, positives, negatives = ranker._training_pairs(train, train, np.random.default_rng(0))  # type: ignore[attr-defined]
     assert negatives.shape == (len(positives), 5)
     expected = train.item_index(split.train_negatives.reshape(-1)).reshape(-1, 5)
     assert sorted(map(tuple, negatives.tolist())) == sorted(map(tuple, expected.tolist()))
     seen = train.matrix.toarray() > 0
     rows = np.repeat(np.arange(train.n_users), np.diff(train.matrix.indptr))
     assert not seen[rows[:, None], negatives].any()  # never an item the user trained on
+
+
+def test_a_profile_cut_trains_on_the_head_of_each_history_and_the_films_after_it(
+    tiny_catalogue: Catalogue, inputs: TextInputs
+) -> None:
+    data = Interactions.from_catalogue(tiny_catalogue)
+    ranker = get_ranker("tup", profile_cut=0.25, **SMALL)
+    ranker.attach(inputs)
+    head, later = ranker._training_view(data)  # type: ignore[attr-defined]
+    for row in range(data.n_users):
+        sequence = data.sequence_of(row).tolist()
+        n = len(sequence)
+        held = min(max(round(0.25 * n), 1), n - 1) if n > 1 else 0
+        assert head.sequence_of(row).tolist() == sequence[:n - held]  # the oldest films, in time order
+        assert sorted(later.items_of(row).tolist()) == sorted(sequence[n - held:])  # the rest are positives
+    users, positives, negatives = ranker._training_pairs(data, later, np.random.default_rng(0))  # type: ignore[attr-defined]
+    assert len(positives) == later.nnz and not (data.matrix.toarray()[users[:, None], negatives] > 0).any()
+    ranker.fit(data, seed=0)
+    fitted_on = ranker.training_profiles  # type: ignore[attr-defined]
+    assert not np.allclose(fitted_on, ranker.profile_vectors)  # trained on the heads ...
+    # ... and scores with profiles of the whole history
+    np.testing.assert_allclose(ranker.profile_vectors, inputs.profile_vectors(data, ranker.kinds))
+    assert get_ranker("tup", profile_cut=0.25, cut_positives="all")._training_view(data)[1] is data  # type: ignore[attr-defined]
+
+
+@pytest.mark.parametrize("switch", [{"weight_average": 0.9}, {"item_bias": True}, {"loss": "softmax"}])
+def test_training_switches_change_the_model_and_keep_it_sensible(
+    switch: dict, fitted: TemporalProfileRanker, tiny_catalogue: Catalogue, inputs: TextInputs, tmp_path: Path
+) -> None:
+    data = Interactions.from_catalogue(tiny_catalogue)
+    ranker = get_ranker("tup", **SMALL, **switch)
+    ranker.attach(inputs)
+    ranker.fit(data, seed=0)
+    user = np.array([int(data.user_index(1))])
+    scores = ranker.score(user)[0]
+    assert not np.allclose(scores, fitted.score(user)[0])  # the switch reaches the trained weights
+    scifi, comedy = data.item_index(list(SCIFI_ORDER[:3])), data.item_index(list(COMEDY_ORDER[:3]))
+    assert scores[scifi].mean() > scores[comedy].mean()  # the sci-fi fan still gets sci-fi first
+    ranker.save(tmp_path / "model")
+    loaded = TemporalProfileRanker.load(tmp_path / "model")
+    loaded.attach(inputs)  # type: ignore[attr-defined]
+    np.testing.assert_allclose(loaded.score(user)[0], scores, rtol=1e-5, atol=1e-6)  # the kept weights are saved
 
 
 def test_texts_are_part_of_the_cache_key_and_required(tiny_catalogue: Catalogue, inputs: TextInputs,

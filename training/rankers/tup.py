@@ -52,10 +52,20 @@ class TupParams(RankerParams):
     hidden: tuple[int, ...] = (128, 32)
     bilinear_rank: int = Field(default=0, ge=0)  # >0 adds <P user, Q item> (rank r) to the MLP's logit
     item_embeddings: Literal["frozen", "tuned"] = "frozen"  # 'tuned': text vectors are the start, then trained
+    item_bias: bool = False  # a learned per-item offset added to the logit
+    # >0: the network trains on profiles written from the head of each training history, with the latest
+    # films (this share of it, at least one) as positives: the task it is tested on (what comes next).
+    profile_cut: float = Field(default=0.0, ge=0.0, lt=1.0)
+    cut_positives: Literal["later", "all"] = "later"  # with a cut: the later films only, or every training film
     dropout: float = Field(default=0.1, ge=0.0, lt=1.0)
     negatives: int = Field(default=5, ge=1)
+    # 'bce': each pair on its own (the paper's); 'softmax': each positive against its own negatives.
+    loss: Literal["bce", "softmax"] = "bce"
     negative_sampling: Literal["fixed", "per_epoch"] = "fixed"
     lr: float = Field(default=1e-3, gt=0)
+    # >0: validate, keep and score with an exponential moving average of the weights (this decay per step)
+    # rather than the last step's weights, which jump about from one epoch to the next.
+    weight_average: float = Field(default=0.0, ge=0.0, lt=1.0)
     weight_decay: float = Field(default=0.0, ge=0)
     batch_size: int = Field(default=2048, ge=1)
     epochs: int = Field(default=30, ge=1)
@@ -83,6 +93,7 @@ def build_network(item_vectors: np.ndarray, n_profiles: int, params: TupParams) 
                 self.register_buffer("items", table)
             self.attention = nn.Sequential(nn.Linear(dim, params.attention_size), nn.Tanh(),
                                            nn.Linear(params.attention_size, 1, bias=False))
+            self.bias = nn.Parameter(torch.zeros(len(table))) if params.item_bias else None
             if params.scorer == "mlp":
                 first = params.hidden[0]
                 self.user_in = nn.Linear(dim, first)
@@ -120,16 +131,26 @@ def build_network(item_vectors: np.ndarray, n_profiles: int, params: TupParams) 
             part = self.item_in(items)
             return torch.cat([part, self.item_low(items)], dim=-1) if params.bilinear_rank else part
 
-        def pair_logits(self, user_parts: torch.Tensor, item_parts: torch.Tensor) -> torch.Tensor:
-            """Logits of aligned rows (n, h) x (n, h) -> (n,)."""
+        def pair_logits(self, user_parts: torch.Tensor, item_parts: torch.Tensor,
+                        columns: torch.Tensor) -> torch.Tensor:
+            """Logits of aligned rows (n, h) x (n, h) -> (n,), plus the items' offsets."""
+            logits = self._pair_logits(user_parts, item_parts)
+            return logits if self.bias is None else logits + self.bias[columns]
+
+        def grid_logits(self, user_parts: torch.Tensor, item_parts: torch.Tensor,
+                        columns: torch.Tensor) -> torch.Tensor:
+            """Logits of every pair (u, h) x (i, h) -> (u, i), plus the items' offsets."""
+            logits = self._grid_logits(user_parts, item_parts)
+            return logits if self.bias is None else logits + self.bias[columns][None, :]
+
+        def _pair_logits(self, user_parts: torch.Tensor, item_parts: torch.Tensor) -> torch.Tensor:
             if params.scorer != "mlp":
                 return self.scale * (user_parts * item_parts).sum(-1)
             h, r = params.hidden[0], params.bilinear_rank
             logits = self.upper(user_parts[:, :h] + item_parts[:, :h]).squeeze(-1)
             return logits + (user_parts[:, h:] * item_parts[:, h:]).sum(-1) if r else logits
 
-        def grid_logits(self, user_parts: torch.Tensor, item_parts: torch.Tensor) -> torch.Tensor:
-            """Logits of every pair (u, h) x (i, h) -> (u, i)."""
+        def _grid_logits(self, user_parts: torch.Tensor, item_parts: torch.Tensor) -> torch.Tensor:
             if params.scorer != "mlp":
                 return self.scale * user_parts @ item_parts.T
             h, r = params.hidden[0], params.bilinear_rank
@@ -178,28 +199,53 @@ class TemporalProfileRanker(Ranker):
         self.user_ids, self.item_ids = data.user_ids.copy(), data.item_ids.copy()
         self.profile_vectors = inputs.profile_vectors(data, self.kinds)
         self.item_vectors = inputs.item_vectors(data.item_ids)
+        head, targets = self._training_view(data)
+        self.training_profiles = self.profile_vectors if head is data else inputs.profile_vectors(head, self.kinds)
         threads = torch.get_num_threads()
         device = pick_device(self.hparams.device)
         if device.type == "cpu" and self.hparams.cpu_threads:
             torch.set_num_threads(self.hparams.cpu_threads)
         try:
-            self._train(data, device, seed, show_progress, validate)
+            self._train(data, targets, device, seed, show_progress, validate)
         finally:
             torch.set_num_threads(threads)
         self.fit_seconds = time.perf_counter() - started
         return self
 
-    def _training_pairs(self, data: Interactions, rng: np.random.Generator) -> tuple[np.ndarray, ...]:
-        """Rows, positive columns and (n, k) negative columns; the split's fixed negatives when it has them."""
-        matrix = data.matrix.tocsr()
+    def _training_view(self, data: Interactions) -> tuple[Interactions, Interactions]:
+        """What the training profiles are written from, and which films are the positives.
+
+        Without a cut both are `data`: the network learns to score the films its profiles were written from.
+        With one, profiles come from the head of each history and the positives are the films after it, as
+        at test time, when the profiles are written from everything before the held-out films.
+        """
+        cut = self.hparams.profile_cut
+        if not cut:
+            return data, data
+        lengths = np.array([len(data.sequence_of(row)) for row in range(data.n_users)])
+        held = np.where(lengths > 1, np.clip(np.rint(cut * lengths), 1, lengths - 1), 0).astype(np.int64)
+        head = data.head(lengths - held)
+        if self.hparams.cut_positives == "all":
+            return head, data
+        later = data.matrix - head.matrix
+        later.eliminate_zeros()
+        return head, Interactions(matrix=later.tocsr(), user_ids=data.user_ids, item_ids=data.item_ids)
+
+    def _training_pairs(self, data: Interactions, targets: Interactions,
+                        rng: np.random.Generator) -> tuple[np.ndarray, ...]:
+        """Rows, positive columns and (n, k) negative columns; the split's fixed negatives when it has them.
+
+        Positives are `targets`' films; negatives are never any of the user's films in `data`.
+        """
+        matrix = targets.matrix.tocsr()
         degree = np.diff(matrix.indptr)
         users = np.repeat(np.arange(data.n_users, dtype=np.int64), degree)
         positives = matrix.indices.astype(np.int64)
-        keep = degree[users] < data.n_items
+        keep = np.diff(data.matrix.tocsr().indptr)[users] < data.n_items  # room for a negative
         users, positives = users[keep], positives[keep]
         negatives = self._split_negatives(data, users, positives)
         if negatives is None:
-            negatives = self._sample(matrix, users, rng)
+            negatives = self._sample(data.matrix.tocsr(), users, rng)
         return users, positives, negatives
 
     def _split_negatives(self, data: Interactions, users: np.ndarray, positives: np.ndarray) -> np.ndarray | None:
@@ -219,28 +265,35 @@ class TemporalProfileRanker(Ranker):
     def _sample(self, matrix: Any, users: np.ndarray, rng: np.random.Generator) -> np.ndarray:  # noqa: ANN401
         return np.stack([sample_negatives(matrix, users, rng) for _ in range(self.hparams.negatives)], axis=1)
 
-    def _train(self, data: Interactions, device: Any, seed: int, show_progress: bool,  # noqa: ANN401
-               validate: Validator | None) -> None:
+    def _train(self, data: Interactions, targets: Interactions, device: Any, seed: int,  # noqa: ANN401
+               show_progress: bool, validate: Validator | None) -> None:
         rng = np.random.default_rng(seed)
         with seeded(seed):  # initialisation and dropout masks: the same seed trains the same model
-            self._train_seeded(data, device, rng, show_progress, validate)
+            self._train_seeded(data, targets, device, rng, show_progress, validate)
 
-    def _train_seeded(self, data: Interactions, device: Any, rng: np.random.Generator,  # noqa: ANN401
-                      show_progress: bool, validate: Validator | None) -> None:
+    def _train_seeded(self, data: Interactions, targets: Interactions, device: Any,  # noqa: ANN401
+                      rng: np.random.Generator, show_progress: bool, validate: Validator | None) -> None:
         import torch
 
         hp = self.hparams
         network = build_network(self.item_vectors, len(self.kinds), hp).to(device)
-        self.network = network
         optimizer = torch.optim.Adam(network.parameters(), lr=hp.lr, weight_decay=hp.weight_decay)
-        profiles = torch.from_numpy(self.profile_vectors).to(device)
-        users, positives, negatives = self._training_pairs(data, rng)
+        averaged = torch.optim.swa_utils.AveragedModel(
+            network, multi_avg_fn=torch.optim.swa_utils.get_ema_multi_avg_fn(hp.weight_average)
+        ) if hp.weight_average else None
+        kept = averaged.module if averaged is not None else network  # what is validated, saved and scored
+        self.network = kept
+        profiles = torch.from_numpy(self.training_profiles).to(device)
+        users, positives, negatives = self._training_pairs(data, targets, rng)
         k = negatives.shape[1]
         pair_users = np.repeat(users, k + 1)
         labels = np.tile(np.r_[1.0, np.zeros(k)], len(users)).astype(np.float32)
         # At least MIN_STEPS optimiser steps an epoch: on a small dataset a 2048-pair batch would leave the
         # chat's fixed epoch count with a handful of steps (ML-100K has 350-600 thousand pairs: unaffected).
         batch_size = max(MIN_BATCH, min(hp.batch_size, len(pair_users) // MIN_STEPS))
+        grouped = hp.loss == "softmax"
+        if grouped:  # whole groups (a positive and its negatives) in a batch
+            batch_size = max(batch_size // (k + 1), 1) * (k + 1)
         loss_fn = torch.nn.BCEWithLogitsLoss()
         self.fitted = True  # the validator scores the model while it trains
         stopping = EarlyStopping(patience=hp.patience) if validate is not None else None
@@ -250,7 +303,8 @@ class TemporalProfileRanker(Ranker):
             if epoch and hp.negative_sampling == "per_epoch":
                 negatives = self._sample(data.matrix.tocsr(), users, rng)
             pair_items = np.concatenate([positives[:, None], negatives], axis=1).reshape(-1)
-            order = rng.permutation(len(pair_users))
+            order = (rng.permutation(len(users))[:, None] * (k + 1) + np.arange(k + 1)).reshape(-1) if grouped \
+                else rng.permutation(len(pair_users))
             network.train()
             total = 0.0
             for start in range(0, len(order), batch_size):
@@ -261,29 +315,35 @@ class TemporalProfileRanker(Ranker):
                 fused, _ = network.fuse(profiles[distinct])
                 user_parts = network.user_part(fused)[inverse]
                 item_parts = network.item_part(batch_items)
-                logits = network.pair_logits(user_parts, item_parts)
-                loss = loss_fn(logits, torch.from_numpy(labels[batch]).to(device))
+                logits = network.pair_logits(user_parts, item_parts, batch_items)
+                if grouped:  # the positive is column 0 of each group
+                    logits = logits.view(-1, k + 1)
+                    loss = torch.nn.functional.cross_entropy(logits, logits.new_zeros(len(logits), dtype=torch.long))
+                else:
+                    loss = loss_fn(logits, torch.from_numpy(labels[batch]).to(device))
                 optimizer.zero_grad(set_to_none=True)
                 loss.backward()
                 optimizer.step()
+                if averaged is not None:
+                    averaged.update_parameters(network)
                 total += float(loss.detach()) * len(batch)
             self.epochs_trained = epoch + 1
             postfix = {"loss": total / max(len(order), 1)}
             if stopping is not None and validate is not None and (
                     (epoch + 1) % hp.eval_every == 0 or epoch + 1 == hp.epochs):
-                network.eval()
+                kept.eval()
                 postfix["valid"] = float(validate(self))
                 bar.set_postfix(postfix)
-                if stopping.update(epoch + 1, postfix["valid"], network.state_dict()):
+                if stopping.update(epoch + 1, postfix["valid"], kept.state_dict()):
                     break
             bar.set_postfix(postfix)
         bar.close()
         if stopping is not None and stopping.best_state is not None:
-            network.load_state_dict(stopping.best_state)
+            kept.load_state_dict(stopping.best_state)
             log.info("%s: best validation %.4f at epoch %d of %d", self.name, stopping.best_score,
                      stopping.best_epoch, self.epochs_trained)
-        network.eval()
-        self.network = network.to("cpu")
+        kept.eval()
+        self.network = kept.to("cpu")
 
     # ----- scoring -------------------------------------------------------------------------------------
     def set_history(self, data: Interactions) -> None:
@@ -314,11 +374,12 @@ class TemporalProfileRanker(Ranker):
         torch = self._torch()
         self.network.eval()
         item_parts = self._item_parts(columns)
+        positions = torch.from_numpy(np.asarray(columns, dtype=np.int64))
         out = np.empty((len(profile_vectors), len(columns)), dtype=np.float32)
         with torch.no_grad():
             for start in range(0, len(profile_vectors), SCORE_CHUNK):
                 user_parts, _ = self._user_parts(profile_vectors[start:start + SCORE_CHUNK])
-                out[start:start + SCORE_CHUNK] = self.network.grid_logits(user_parts, item_parts).numpy()
+                out[start:start + SCORE_CHUNK] = self.network.grid_logits(user_parts, item_parts, positions).numpy()
         return out
 
     def score(self, users: np.ndarray, items: np.ndarray | None = None) -> np.ndarray:
