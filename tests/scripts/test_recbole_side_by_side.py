@@ -2,26 +2,18 @@
 
 from __future__ import annotations
 
-import importlib.util
 import subprocess
 import sys
 from pathlib import Path
-from types import ModuleType
 
 import numpy as np
 import pandas as pd
 
 from convrec.training.splits import make_split
 
-SCRIPT = Path(__file__).resolve().parents[2] / "scripts" / "recbole_side_by_side.py"
+from . import SCRIPTS, load_script
 
-
-def load_script() -> ModuleType:
-    spec = importlib.util.spec_from_file_location("recbole_side_by_side", SCRIPT)
-    assert spec and spec.loader
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
+SCRIPT = SCRIPTS / "recbole_side_by_side.py"
 
 
 def test_help_is_cheap_and_names_the_options() -> None:
@@ -31,7 +23,7 @@ def test_help_is_cheap_and_names_the_options() -> None:
 
 
 def test_benchmark_files_for_general_and_sequential_models(tmp_path: Path) -> None:
-    script = load_script()
+    script = load_script("recbole_side_by_side")
     rows = [(u, i, 4.0, 1000 * u + 10 * step) for u in (1, 2) for step, i in enumerate([5, 6, 7, 8, 9][: 3 + u])]
     frame = pd.DataFrame(rows, columns=["user_id", "item_id", "rating", "timestamp"])
     split = make_split(frame, np.array([1, 2]), np.arange(5, 10), dataset="ml-100k", protocol="loo", seed=0)

@@ -2,10 +2,6 @@
 
 from __future__ import annotations
 
-import importlib.util
-from pathlib import Path
-from types import ModuleType
-
 import numpy as np
 
 from convrec.core.catalogue import Catalogue
@@ -13,15 +9,7 @@ from convrec.training.evaluate import evaluate
 from convrec.training.rankers import get_ranker
 from convrec.training.splits import make_split
 
-SCRIPT = Path(__file__).resolve().parents[2] / "scripts" / "tup_half_validation.py"
-
-
-def load_script() -> ModuleType:
-    spec = importlib.util.spec_from_file_location("tup_half_validation", SCRIPT)
-    assert spec and spec.loader
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
+from . import load_script
 
 
 def test_the_halves_are_the_even_and_odd_users_and_only_a_is_returned(tiny_catalogue: Catalogue) -> None:
@@ -30,7 +18,7 @@ def test_the_halves_are_the_even_and_odd_users_and_only_a_is_returned(tiny_catal
                        seed=0)
     train, valid = split.train_matrix(), split.part("valid")
     ranker = get_ranker("pop").fit(train, seed=0)
-    validator = load_script().HalfValidator(train, valid)
+    validator = load_script("tup_half_validation").HalfValidator(train, valid)
     returned = validator(ranker)
     full = evaluate(ranker, train, valid, ks=(10,))
     values, rows = full.per_user["ndcg@10"], full.users

@@ -237,15 +237,14 @@ class TemporalProfileRanker(Ranker):
 
         Positives are `targets`' films; negatives are never any of the user's films in `data`.
         """
-        matrix = targets.matrix.tocsr()
-        degree = np.diff(matrix.indptr)
-        users = np.repeat(np.arange(data.n_users, dtype=np.int64), degree)
-        positives = matrix.indices.astype(np.int64)
-        keep = np.diff(data.matrix.tocsr().indptr)[users] < data.n_items  # room for a negative
+        wanted, seen = targets.matrix.tocsr(), data.matrix.tocsr()
+        users = np.repeat(np.arange(data.n_users, dtype=np.int64), np.diff(wanted.indptr))
+        positives = wanted.indices.astype(np.int64)
+        keep = np.diff(seen.indptr)[users] < data.n_items  # room for a negative
         users, positives = users[keep], positives[keep]
         negatives = self._split_negatives(data, users, positives)
         if negatives is None:
-            negatives = self._sample(data.matrix.tocsr(), users, rng)
+            negatives = self._sample(seen, users, rng)
         return users, positives, negatives
 
     def _split_negatives(self, data: Interactions, users: np.ndarray, positives: np.ndarray) -> np.ndarray | None:
