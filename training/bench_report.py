@@ -29,7 +29,8 @@ REFERENCES: list[dict[str, Any]] = [
 ]
 PROTOCOL_NAMES = {
     "loo": "leave-one-out by time (last item test, second-last validation; ties broken by file order)",
-    "temporal": "per-user temporal 60/20/20 (LLM-TUP), 5 sampled negatives per training positive",
+    "temporal": ("per-user temporal 60/20/20 (LLM-TUP), 5 negatives per training positive drawn from outside the "
+                 "user's training rows"),
     "chrono": "global chronological 80/10/10 (DUIP)",
     "random": "per-user random 8:1:1 with RecBole's rounding (RecBole's BPR reference)",
 }

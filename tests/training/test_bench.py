@@ -4,6 +4,7 @@ a report whose numbers come from it, plots, and the content-hash cache reused on
 from __future__ import annotations
 
 import numpy as np
+import pandas as pd
 import pytest
 
 from convrec.core.catalogue import Catalogue
@@ -54,3 +55,28 @@ def test_split_does_not_depend_on_row_order(tiny_catalogue: Catalogue) -> None:
         b = make_split(by_file, users, tiny_catalogue.item_ids, dataset="t", protocol=protocol, seed=4)
         for part in ("train", "valid", "test"):
             assert getattr(a, part).equals(getattr(b, part)), (protocol, part)
+
+
+def test_temporal_negatives_see_only_the_training_rows(tiny_catalogue: Catalogue) -> None:
+    """Negatives drawn with knowledge of held-out rows would tell a model which films are not held out."""
+    from convrec.training.splits import make_split
+
+    users = np.array(sorted(tiny_catalogue.users))
+    frame = tiny_catalogue.interactions
+    split = make_split(frame, users, tiny_catalogue.item_ids, dataset="t", protocol="temporal", seed=3)
+    trained = split.train.groupby("user_id")["item_id"].agg(set).to_dict()
+    for (user, _), row in zip(split.train[["user_id", "item_id"]].itertuples(index=False), split.train_negatives,
+                              strict=True):
+        assert not trained[user] & set(row.tolist()) and len(set(row.tolist())) == 5
+    # Held-out films may be negatives (nothing about them reaches training), and moving every validation and
+    # test row to other films leaves the negatives exactly as they were.
+    held = pd.concat([split.valid, split.test])
+    assert any(set(row.tolist()) & set(held[held.user_id == user].item_id)
+               for user, row in zip(split.train.user_id, split.train_negatives, strict=True))
+    moved = frame.copy()
+    later = moved.set_index(["user_id", "item_id"]).index.isin(held.set_index(["user_id", "item_id"]).index)
+    spare = np.setdiff1d(tiny_catalogue.item_ids, frame.item_id.unique())
+    assert spare.size, "the fixture needs films nobody rated"
+    moved.loc[later, "item_id"] = spare[0]
+    again = make_split(moved, users, tiny_catalogue.item_ids, dataset="t", protocol="temporal", seed=3)
+    assert again.train.equals(split.train) and np.array_equal(again.train_negatives, split.train_negatives)

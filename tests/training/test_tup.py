@@ -101,14 +101,30 @@ def test_a_profile_cut_trains_on_the_head_of_each_history_and_the_films_after_it
     users, positives, negatives = ranker._training_pairs(data, later, np.random.default_rng(0))  # type: ignore[attr-defined]
     assert len(positives) == later.nnz and not (data.matrix.toarray()[users[:, None], negatives] > 0).any()
     ranker.fit(data, seed=0)
-    fitted_on = ranker.training_profiles  # type: ignore[attr-defined]
+    fitted_on = ranker.training_profiles[0]  # type: ignore[attr-defined]
     assert not np.allclose(fitted_on, ranker.profile_vectors)  # trained on the heads ...
     # ... and scores with profiles of the whole history
     np.testing.assert_allclose(ranker.profile_vectors, inputs.profile_vectors(data, ranker.kinds))
     assert get_ranker("tup", profile_cut=0.25, cut_positives="all")._training_view(data)[1] is data  # type: ignore[attr-defined]
 
 
-@pytest.mark.parametrize("switch", [{"weight_average": 0.9}, {"item_bias": True}, {"loss": "softmax"}])
+def test_augmented_training_reads_profiles_of_several_heads(tiny_catalogue: Catalogue, inputs: TextInputs) -> None:
+    data = Interactions.from_catalogue(tiny_catalogue)
+    ranker = get_ranker("tup", profile_augment=(0.25, 0.5), **SMALL)
+    ranker.attach(inputs)
+    ranker.fit(data, seed=0)
+    versions = ranker.training_profiles  # type: ignore[attr-defined]
+    assert versions.shape == (3, *ranker.profile_vectors.shape)  # type: ignore[attr-defined]
+    np.testing.assert_allclose(versions[0], ranker.profile_vectors)  # type: ignore[attr-defined]
+    for version, cut in zip(versions[1:], (0.25, 0.5), strict=True):
+        lengths = np.array([len(data.sequence_of(row)) for row in range(data.n_users)])
+        kept = lengths - np.clip(np.rint(cut * lengths), 1, lengths - 1)
+        np.testing.assert_allclose(version, inputs.profile_vectors(data.head(kept), ranker.kinds))  # type: ignore[attr-defined]
+    assert not np.allclose(versions[1], versions[2])
+
+
+@pytest.mark.parametrize("switch", [{"weight_average": 0.9}, {"item_bias": True}, {"loss": "softmax"},
+                                    {"profile_augment": (0.3,)}])
 def test_training_switches_change_the_model_and_keep_it_sensible(
     switch: dict, fitted: TemporalProfileRanker, tiny_catalogue: Catalogue, inputs: TextInputs, tmp_path: Path
 ) -> None:

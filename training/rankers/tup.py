@@ -57,6 +57,11 @@ class TupParams(RankerParams):
     # films (this share of it, at least one) as positives: the task it is tested on (what comes next).
     profile_cut: float = Field(default=0.0, ge=0.0, lt=1.0)
     cut_positives: Literal["later", "all"] = "later"  # with a cut: the later films only, or every training film
+    # Extra training profiles written from the first (1 - c) of each history, one set per c: each training pair
+    # reads one version at random. At test time profiles are rewritten from a longer history than they were
+    # trained on; a network that saw one fixed vector per user can key on that vector rather than on what the
+    # text says, and the rewritten vector loses what it learned.
+    profile_augment: tuple[float, ...] = ()
     dropout: float = Field(default=0.1, ge=0.0, lt=1.0)
     negatives: int = Field(default=5, ge=1)
     # 'bce': each pair on its own (the paper's); 'softmax': each positive against its own negatives.
@@ -200,7 +205,11 @@ class TemporalProfileRanker(Ranker):
         self.profile_vectors = inputs.profile_vectors(data, self.kinds)
         self.item_vectors = inputs.item_vectors(data.item_ids)
         head, targets = self._training_view(data)
-        self.training_profiles = self.profile_vectors if head is data else inputs.profile_vectors(head, self.kinds)
+        first = self.profile_vectors if head is data else inputs.profile_vectors(head, self.kinds)
+        # (versions, users, kinds, dim): the profiles training reads; version 0 is the usual one
+        self.training_profiles = np.stack([first, *(inputs.profile_vectors(data.head(self._kept_lengths(data, c)),
+                                                                            self.kinds)
+                                                    for c in self.hparams.profile_augment)])
         threads = torch.get_num_threads()
         device = pick_device(self.hparams.device)
         if device.type == "cpu" and self.hparams.cpu_threads:
@@ -222,14 +231,19 @@ class TemporalProfileRanker(Ranker):
         cut = self.hparams.profile_cut
         if not cut:
             return data, data
-        lengths = np.array([len(data.sequence_of(row)) for row in range(data.n_users)])
-        held = np.where(lengths > 1, np.clip(np.rint(cut * lengths), 1, lengths - 1), 0).astype(np.int64)
-        head = data.head(lengths - held)
+        head = data.head(self._kept_lengths(data, cut))
         if self.hparams.cut_positives == "all":
             return head, data
         later = data.matrix - head.matrix
         later.eliminate_zeros()
         return head, Interactions(matrix=later.tocsr(), user_ids=data.user_ids, item_ids=data.item_ids)
+
+    @staticmethod
+    def _kept_lengths(data: Interactions, cut: float) -> np.ndarray:
+        """Per user, the length of the history's head once `cut` of it (at least one film, never all) is off."""
+        lengths = np.array([len(data.sequence_of(row)) for row in range(data.n_users)])
+        held = np.where(lengths > 1, np.clip(np.rint(cut * lengths), 1, lengths - 1), 0).astype(np.int64)
+        return lengths - held
 
     def _training_pairs(self, data: Interactions, targets: Interactions,
                         rng: np.random.Generator) -> tuple[np.ndarray, ...]:
@@ -282,7 +296,9 @@ class TemporalProfileRanker(Ranker):
         ) if hp.weight_average else None
         kept = averaged.module if averaged is not None else network  # what is validated, saved and scored
         self.network = kept
-        profiles = torch.from_numpy(self.training_profiles).to(device)
+        versions, n_users = self.training_profiles.shape[:2]
+        profiles = torch.from_numpy(self.training_profiles.reshape(versions * n_users,
+                                                                   *self.training_profiles.shape[2:])).to(device)
         users, positives, negatives = self._training_pairs(data, targets, rng)
         k = negatives.shape[1]
         pair_users = np.repeat(users, k + 1)
@@ -302,13 +318,16 @@ class TemporalProfileRanker(Ranker):
             if epoch and hp.negative_sampling == "per_epoch":
                 negatives = self._sample(data.matrix.tocsr(), users, rng)
             pair_items = np.concatenate([positives[:, None], negatives], axis=1).reshape(-1)
+            # the profile version each positive and its negatives read, as a row of the (version, user) table
+            pair_rows = pair_users + n_users * np.repeat(rng.integers(versions, size=len(users)), k + 1) \
+                if versions > 1 else pair_users
             order = (rng.permutation(len(users))[:, None] * (k + 1) + np.arange(k + 1)).reshape(-1) if grouped \
                 else rng.permutation(len(pair_users))
             network.train()
             total = 0.0
             for start in range(0, len(order), batch_size):
                 batch = order[start:start + batch_size]
-                batch_users = torch.from_numpy(pair_users[batch]).to(device)
+                batch_users = torch.from_numpy(pair_rows[batch]).to(device)
                 batch_items = torch.from_numpy(pair_items[batch]).to(device)
                 distinct, inverse = torch.unique(batch_users, return_inverse=True)
                 fused, _ = network.fuse(profiles[distinct])
