@@ -66,7 +66,7 @@ def test_llm_profiles_with_a_per_user_offline_fallback(server: ScriptedServer, t
     assert written[1].short_term == "Lately: Film 5, Film 4 and Film 3."
     assert written[2].short_term.startswith("Most recently")  # the offline writer's text
     assert len(ProfileStore(tmp_path, writer.identity)) == 1  # the fallback is not stored as the model's
-    assert len(ProfileStore(tmp_path, "offline/v2")) == 1
+    assert len(ProfileStore(tmp_path, "offline/v3")) == 1
 
 
 def test_the_voice_keeps_what_the_template_said(server: ScriptedServer, tiny_catalogue: Catalogue) -> None:
