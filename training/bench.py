@@ -3,7 +3,8 @@
 `run_bench` fits (or loads from the content-hash cache) each model per seed with early stopping on
 validation NDCG@10, evaluates full ranking on test with the train+validation history masked, adds the
 cold-start-user and tail-item slices and, for leave-one-out, the sampled 1+100 protocol as a secondary table,
-and returns one JSON-able document. `bench_report` turns it into Markdown and plots.
+pairs every model with the reference baselines user by user (a bootstrap interval of the gap), and returns one
+JSON-able document. `bench_report` turns it into Markdown and plots.
 """
 
 from __future__ import annotations
@@ -32,6 +33,7 @@ from .rankers import REGISTRY
 from .rankers.base import META_FILE, Ranker, cache_key, fit_or_load, get_ranker
 from .rankers.torch_common import pick_device
 from .resources import measure
+from .significance import paired_difference
 from .splits import PROTOCOLS, Split, load_or_make_split
 from .text_inputs import TextInputs
 
@@ -41,6 +43,10 @@ COLD_START_SHARE = 0.2  # users with the fewest training interactions
 HEAD_SHARE = 0.2  # the most popular items by training count; the rest are the tail
 QUICK_OVERRIDES = {"epochs": 3, "eval_every": 1, "patience": 2}
 FUSION_BINS = 20
+# Every model is compared user by user with these (when they ran) at these metrics: `comparisons` in results.
+COMPARED_WITH = ("pop", "itemknn", "bpr")
+COMPARED_METRICS = ("ndcg@10", "recall@10")
+PerUser = dict[tuple[str, int], dict[str, np.ndarray]]  # (model, seed) -> metric -> per-user test values
 TextInputsFor = Callable[[Split], TextInputs]
 
 
@@ -129,8 +135,9 @@ def tail_targets(train: Interactions, test: Interactions) -> Interactions:
 
 
 def run_one(name: str, config: BenchConfig, split: Split, cache_dir: Path, show_progress: bool,
-            text_inputs: TextInputsFor | None = None) -> dict[str, Any]:
-    """Fit and evaluate one model on one split: metrics, slices, costs, throughput."""
+            text_inputs: TextInputsFor | None = None) -> tuple[dict[str, Any], dict[str, np.ndarray]]:
+    """Fit and evaluate one model on one split: metrics, slices, costs, throughput (the results row), and
+    the per-user test values of `COMPARED_METRICS` (for the paired comparisons; not stored)."""
     train, valid, test = split.train_matrix(), split.part("valid"), split.part("test")
     history = split.history_for_test()
     params = model_params(name, config)
@@ -158,7 +165,27 @@ def run_one(name: str, config: BenchConfig, split: Split, cache_dir: Path, show_
         row["sampled"] = evaluate_sampled(ranker, history, test, negatives=100, seed=split.seed)
     if fusion is not None:
         row["fusion"] = fusion
-    return row
+    return row, {metric: result.per_user[metric] for metric in COMPARED_METRICS}
+
+
+def compare(per_user: PerUser, models: list[str], seeds: int) -> dict[str, dict[str, dict[str, Any]]]:
+    """model -> baseline -> metric -> the paired bootstrap gap (`significance.paired_difference`).
+
+    Every model of one seed is evaluated on the same test users in the same order (the split's), so the
+    per-user values pair up directly.
+    """
+    out: dict[str, dict[str, dict[str, Any]]] = {}
+    for baseline in [b for b in COMPARED_WITH if b in models]:
+        # a baseline is paired only with the baselines listed before it (bpr against itemknn, not both ways)
+        for model in [m for m in models if m != baseline and not (
+                m in COMPARED_WITH and COMPARED_WITH.index(m) < COMPARED_WITH.index(baseline))]:
+            gaps = {metric: paired_difference([per_user[model, s][metric] for s in range(seeds)],
+                                              [per_user[baseline, s][metric] for s in range(seeds)])
+                    for metric in COMPARED_METRICS}
+            out.setdefault(model, {})[baseline] = {
+                metric: {key: round(value, 6) if isinstance(value, float) else value for key, value in gap.items()}
+                for metric, gap in gaps.items() if gap is not None}
+    return out
 
 
 def fusion_summary(ranker: Ranker) -> dict[str, Any] | None:
@@ -187,6 +214,7 @@ def run_bench(config: BenchConfig, frame: pd.DataFrame, user_ids: np.ndarray, it
     """
     config.validate()
     runs = []
+    per_user: PerUser = {}
     splits_info = []
     jobs = [(seed, name) for seed in range(config.seeds) for name in config.models]
     bar = tqdm(jobs, desc="bench", unit="fit", disable=not show_progress)
@@ -197,10 +225,13 @@ def run_bench(config: BenchConfig, frame: pd.DataFrame, user_ids: np.ndarray, it
                                                    protocol=config.protocol, seed=seed, cache_dir=cache_dir / "splits")
             splits_info.append({"seed": seed, **split_cache[seed].counts()})
         bar.set_postfix_str(f"{name} seed {seed}")
-        runs.append(run_one(name, config, split_cache[seed], cache_dir / "models", show_progress, text_inputs))
+        row, per_user[name, seed] = run_one(name, config, split_cache[seed], cache_dir / "models", show_progress,
+                                            text_inputs)
+        runs.append(row)
     return {
         "dataset": config.dataset, "protocol": config.protocol, "models": config.models, "seeds": config.seeds,
         "quick": config.quick, "splits": splits_info, "runs": runs, "summary": summarise(runs),
+        "comparisons": compare(per_user, config.models, config.seeds),
         "machine": f"{platform.machine()}, {os.cpu_count()} cores, {device_name()}, Python {platform.python_version()}",
         "data_fingerprint": content_hash(np.ascontiguousarray(frame[["user_id", "item_id", "timestamp"]].to_numpy(
             dtype=np.int64)).tobytes()),

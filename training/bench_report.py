@@ -11,6 +11,8 @@ from typing import Any
 
 import numpy as np
 
+from .significance import LEVEL, verdict
+
 # Published figures, full ranking. Only rows whose protocol matches the run are shown beside ours.
 REFERENCES: list[dict[str, Any]] = [
     {"model": "BPR", "dataset": "ml-100k", "protocol": "random",
@@ -109,6 +111,7 @@ def render_markdown(results: dict[str, Any], command: str, extra_rows: list[dict
         out.append(f"| {model} | {_cell(stats.get('coverage@10'), 3)} | {_cell(stats.get('avg_pop@10'), 1)} | "
                    f"{_cell(stats.get('train_seconds'), 1)} | {_cell(stats.get('peak_rss_mb'), 0)} | "
                    f"{_cell(stats.get('users_per_second'), 0)} |")
+    out += _paired_section(results)
     out += _profile_section(results)
     if any("sampled/ndcg@10" in stats for stats in summary.values()):
         out += ["", "## Secondary: sampled protocol (1 positive + 100 sampled negatives)", "",
@@ -120,6 +123,29 @@ def render_markdown(results: dict[str, Any], command: str, extra_rows: list[dict
             + (", `fusion_weights.png` (LLM-TUP's per-user weights)." if "tup" in summary else "."),
             ""]
     return "\n".join(out)
+
+
+def _gap(gap: dict[str, float] | None) -> str:
+    """'+0.0012 [-0.0030, +0.0051] level' for one paired gap, '-' when there is none."""
+    if not gap:
+        return "-"
+    return f"{gap['diff']:+.4f} [{gap['low']:+.4f}, {gap['high']:+.4f}] {verdict(gap)}"
+
+
+def _paired_section(results: dict[str, Any]) -> list[str]:
+    """Each model's per-user gap to each reference baseline, with its bootstrap interval."""
+    comparisons = results.get("comparisons") or {}
+    if not comparisons:
+        return []
+    out = ["", "## Paired with the baselines (test, user by user)", "",
+           f"Mean per-user difference (model minus baseline) over the seeds, with a {LEVEL:.0%} bootstrap interval "
+           "(users resampled within each seed's split). 'ahead' or 'behind' only when the interval leaves out zero; "
+           "'level' otherwise, whatever the means say.", "",
+           "| model | against | ndcg@10 difference | recall@10 difference |", "|---|---|---|---|"]
+    for model, against in comparisons.items():
+        for baseline, gaps in against.items():
+            out.append(f"| {model} | {baseline} | {_gap(gaps.get('ndcg@10'))} | {_gap(gaps.get('recall@10'))} |")
+    return out + [""]
 
 
 PROFILE_MODELS = {"tup": "LLM-TUP (short + long, attention, MLP)", "tup_short": "short-term profile only",
@@ -146,8 +172,12 @@ def _profile_section(results: dict[str, Any]) -> list[str]:
         ours, theirs = summary["tup"], summary[baseline]
         won = [m for m in ("ndcg@10", "recall@10") if ours[m]["mean"] > theirs[m]["mean"]]
         gap = (ours["ndcg@10"]["mean"] - theirs["ndcg@10"]["mean"]) / theirs["ndcg@10"]["mean"]
+        paired = (results.get("comparisons") or {}).get("tup", {}).get(baseline, {})
+        sides = [f"{metric.split('@')[0].replace('ndcg', 'NDCG').replace('recall', 'Recall')}@10 "
+                 f"{verdict(paired[metric])}" for metric in ("ndcg@10", "recall@10") if metric in paired]
         verdicts.append(f"{baseline}: {'beats it on both' if len(won) == 2 else 'does not beat it on both'} "
-                        f"NDCG@10 and Recall@10 (NDCG@10 {gap:+.1%})")
+                        f"NDCG@10 and Recall@10 (NDCG@10 {gap:+.1%}"
+                        + (f"; user by user: {', '.join(sides)}" if sides else "") + ")")
     out += ["", "tup against " + "; ".join(verdicts) + ".", ""]
     fusion = [run["fusion"] for run in results["runs"] if run["model"] == "tup" and run.get("fusion")]
     if fusion:

@@ -30,6 +30,12 @@ def test_bench_document_report_and_cache(tiny_catalogue: Catalogue, tmp_path) ->
     report = render_markdown(results, "convrec bench --test")
     assert f"{summary['itemknn']['ndcg@10']['mean']:.4f}" in report and "convrec bench --test" in report
     assert "Not comparable with full ranking" in report
+    # user by user: both seeds' gaps pair the same test users, so the mean gap is the gap of the means
+    gap = results["comparisons"]["itemknn"]["pop"]["ndcg@10"]
+    assert gap["diff"] == pytest.approx(summary["itemknn"]["ndcg@10"]["mean"] - summary["pop"]["ndcg@10"]["mean"],
+                                        abs=1e-6)
+    assert gap["low"] <= gap["diff"] <= gap["high"] and gap["users"] == 40
+    assert "## Paired with the baselines" in report and f"| itemknn | pop | {gap['diff']:+.4f} [" in report
     paths = render_plots(results, tmp_path)
     assert all(p.stat().st_size > 5000 for p in paths)
     again = run_bench(config, frame, users, tiny_catalogue.item_ids, cache_dir=tmp_path, show_progress=False)
