@@ -33,7 +33,7 @@ from .rankers import REGISTRY
 from .rankers.base import META_FILE, Ranker, cache_key, fit_or_load, get_ranker
 from .rankers.torch_common import pick_device
 from .resources import measure
-from .significance import paired_difference
+from .significance import BASELINES, METRICS, paired_difference
 from .splits import PROTOCOLS, Split, load_or_make_split
 from .text_inputs import TextInputs
 
@@ -43,9 +43,6 @@ COLD_START_SHARE = 0.2  # users with the fewest training interactions
 HEAD_SHARE = 0.2  # the most popular items by training count; the rest are the tail
 QUICK_OVERRIDES = {"epochs": 3, "eval_every": 1, "patience": 2}
 FUSION_BINS = 20
-# Every model is compared user by user with these (when they ran) at these metrics: `comparisons` in results.
-COMPARED_WITH = ("pop", "itemknn", "bpr")
-COMPARED_METRICS = ("ndcg@10", "recall@10")
 PerUser = dict[tuple[str, int], dict[str, np.ndarray]]  # (model, seed) -> metric -> per-user test values
 TextInputsFor = Callable[[Split], TextInputs]
 
@@ -137,7 +134,7 @@ def tail_targets(train: Interactions, test: Interactions) -> Interactions:
 def run_one(name: str, config: BenchConfig, split: Split, cache_dir: Path, show_progress: bool,
             text_inputs: TextInputsFor | None = None) -> tuple[dict[str, Any], dict[str, np.ndarray]]:
     """Fit and evaluate one model on one split: metrics, slices, costs, throughput (the results row), and
-    the per-user test values of `COMPARED_METRICS` (for the paired comparisons; not stored)."""
+    the per-user test values of `significance.METRICS` (for the paired comparisons; not stored)."""
     train, valid, test = split.train_matrix(), split.part("valid"), split.part("test")
     history = split.history_for_test()
     params = model_params(name, config)
@@ -165,7 +162,7 @@ def run_one(name: str, config: BenchConfig, split: Split, cache_dir: Path, show_
         row["sampled"] = evaluate_sampled(ranker, history, test, negatives=100, seed=split.seed)
     if fusion is not None:
         row["fusion"] = fusion
-    return row, {metric: result.per_user[metric] for metric in COMPARED_METRICS}
+    return row, {metric: result.per_user[metric] for metric in METRICS}
 
 
 def compare(per_user: PerUser, models: list[str], seeds: int) -> dict[str, dict[str, dict[str, Any]]]:
@@ -175,13 +172,13 @@ def compare(per_user: PerUser, models: list[str], seeds: int) -> dict[str, dict[
     per-user values pair up directly.
     """
     out: dict[str, dict[str, dict[str, Any]]] = {}
-    for baseline in [b for b in COMPARED_WITH if b in models]:
+    for baseline in [b for b in BASELINES if b in models]:
         # a baseline is paired only with the baselines listed before it (bpr against itemknn, not both ways)
         for model in [m for m in models if m != baseline and not (
-                m in COMPARED_WITH and COMPARED_WITH.index(m) < COMPARED_WITH.index(baseline))]:
+                m in BASELINES and BASELINES.index(m) < BASELINES.index(baseline))]:
             gaps = {metric: paired_difference([per_user[model, s][metric] for s in range(seeds)],
                                               [per_user[baseline, s][metric] for s in range(seeds)])
-                    for metric in COMPARED_METRICS}
+                    for metric in METRICS}
             out.setdefault(model, {})[baseline] = {
                 metric: {key: round(value, 6) if isinstance(value, float) else value for key, value in gap.items()}
                 for metric, gap in gaps.items() if gap is not None}

@@ -11,7 +11,7 @@ from typing import Any
 
 import numpy as np
 
-from .significance import LEVEL, verdict
+from .significance import BASELINES, LEVEL, METRICS, verdict
 
 # Published figures, full ranking. Only rows whose protocol matches the run are shown beside ours.
 REFERENCES: list[dict[str, Any]] = [
@@ -151,7 +151,7 @@ def _paired_section(results: dict[str, Any]) -> list[str]:
 PROFILE_MODELS = {"tup": "LLM-TUP (short + long, attention, MLP)", "tup_short": "short-term profile only",
                   "tup_long": "long-term profile only", "tup_single": "no temporal split (one undated profile)",
                   "tup_dot": "dot product instead of the MLP"}
-PROFILE_BASELINES = ("pop", "itemknn", "bpr")
+PROFILE_BASELINES = BASELINES
 
 
 def _profile_section(results: dict[str, Any]) -> list[str]:
@@ -173,8 +173,7 @@ def _profile_section(results: dict[str, Any]) -> list[str]:
         won = [m for m in ("ndcg@10", "recall@10") if ours[m]["mean"] > theirs[m]["mean"]]
         gap = (ours["ndcg@10"]["mean"] - theirs["ndcg@10"]["mean"]) / theirs["ndcg@10"]["mean"]
         paired = (results.get("comparisons") or {}).get("tup", {}).get(baseline, {})
-        sides = [f"{metric.split('@')[0].replace('ndcg', 'NDCG').replace('recall', 'Recall')}@10 "
-                 f"{verdict(paired[metric])}" for metric in ("ndcg@10", "recall@10") if metric in paired]
+        sides = [f"{label} {verdict(paired[metric])}" for metric, label in METRICS.items() if metric in paired]
         verdicts.append(f"{baseline}: {'beats it on both' if len(won) == 2 else 'does not beat it on both'} "
                         f"NDCG@10 and Recall@10 (NDCG@10 {gap:+.1%}"
                         + (f"; user by user: {', '.join(sides)}" if sides else "") + ")")

@@ -14,6 +14,9 @@ import numpy as np
 
 RESAMPLES = 2000
 LEVEL = 0.95
+# The benchmark pairs every model with these baselines (when they ran) at these metrics.
+BASELINES = ("pop", "itemknn", "bpr")
+METRICS = {"ndcg@10": "NDCG@10", "recall@10": "Recall@10"}  # results key -> the name a report prints
 
 
 def paired_difference(ours: Sequence[np.ndarray], theirs: Sequence[np.ndarray], *, resamples: int = RESAMPLES,
