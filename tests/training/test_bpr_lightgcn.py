@@ -144,6 +144,18 @@ def test_negatives_are_never_positives_and_cover_the_rest_uniformly() -> None:
     np.testing.assert_array_equal(negatives, again)
 
 
+def test_weighted_negatives_follow_the_weights_among_the_unseen_items() -> None:
+    matrix = sp.csr_matrix(np.array([[1, 0, 0, 0], [0, 0, 0, 1]], dtype=np.float32))
+    users = np.repeat(np.array([0, 1]), 6000)
+    weights = np.array([10.0, 1.0, 2.0, 3.0])
+    negatives = sample_negatives(matrix, users, np.random.default_rng(0), weights)
+    first, second = np.bincount(negatives[:6000], minlength=4), np.bincount(negatives[6000:], minlength=4)
+    assert first[0] == 0 and second[3] == 0
+    # user 0 draws items 1, 2, 3 in the ratio 1 : 2 : 3 (1000, 2000, 3000); user 1 items 0, 1, 2 as 10 : 1 : 2
+    np.testing.assert_allclose(first[1:] / 6000, [1 / 6, 2 / 6, 3 / 6], atol=0.02)
+    np.testing.assert_allclose(second[:3] / 6000, [10 / 13, 1 / 13, 2 / 13], atol=0.02)
+
+
 def test_normalized_adjacency_by_hand() -> None:
     # user 0 likes items 0 and 1, user 1 likes item 1: degrees users (2, 1), items (1, 2)
     matrix = sp.csr_matrix(np.array([[1, 1], [0, 1]], dtype=np.float32))

@@ -123,8 +123,22 @@ def test_augmented_training_reads_profiles_of_several_heads(tiny_catalogue: Cata
     assert not np.allclose(versions[1], versions[2])
 
 
+def test_popularity_weighted_negatives_favour_popular_unseen_films(tiny_catalogue: Catalogue) -> None:
+    data = Interactions.from_catalogue(tiny_catalogue)
+    matrix = data.matrix.tocsr()
+    counts = np.diff(matrix.tocsc().indptr)
+    users = np.repeat(np.arange(data.n_users), 400)
+    drawn = {power: get_ranker("tup", negative_power=power)._sample(  # type: ignore[attr-defined]
+        matrix, users, np.random.default_rng(0)) for power in (0.0, 1.0)}
+    seen = matrix.toarray() > 0
+    for negatives in drawn.values():
+        assert negatives.shape == (len(users), 5) and not seen[users[:, None], negatives].any()
+    uniform, weighted = counts[drawn[0.0]].mean(), counts[drawn[1.0]].mean()
+    assert weighted > 1.2 * uniform  # drawn in proportion to count + 1, not uniformly
+
+
 @pytest.mark.parametrize("switch", [{"weight_average": 0.9}, {"item_bias": True}, {"loss": "softmax"},
-                                    {"profile_augment": (0.3,)}])
+                                    {"profile_augment": (0.3,)}, {"negative_power": 0.5}])
 def test_training_switches_change_the_model_and_keep_it_sensible(
     switch: dict, fitted: TemporalProfileRanker, tiny_catalogue: Catalogue, inputs: TextInputs, tmp_path: Path
 ) -> None:

@@ -48,22 +48,30 @@ class BPRParams(RankerParams):
         return value
 
 
-def sample_negatives(matrix: sp.csr_matrix, users: np.ndarray, rng: np.random.Generator) -> np.ndarray:
-    """Draw, for each entry of `users`, one item column uniformly among those the user has no interaction with.
+def sample_negatives(matrix: sp.csr_matrix, users: np.ndarray, rng: np.random.Generator,
+                     weights: np.ndarray | None = None) -> np.ndarray:
+    """Draw, for each entry of `users`, one item column among those the user has no interaction with.
 
+    Uniformly, or in proportion to `weights` (one non-negative number per item, e.g. popularity) when given.
     Rejection sampling, vectorised: draw for everyone, redraw only the draws that hit a positive. Users with
     an interaction on every item must be left out by the caller (there is nothing to draw for them).
     """
     n_items = matrix.shape[1]
+    probabilities = None if weights is None else np.asarray(weights, dtype=np.float64) / np.sum(weights)
+
+    def draw(size: int) -> np.ndarray:
+        return rng.integers(n_items, size=size) if probabilities is None else rng.choice(
+            n_items, size=size, p=probabilities)
+
     rows = np.repeat(np.arange(matrix.shape[0], dtype=np.int64), np.diff(matrix.indptr))
     keys = rows * n_items + matrix.indices.astype(np.int64)  # ascending: CSR rows in order, indices sorted
-    negatives = rng.integers(n_items, size=len(users))
+    negatives = draw(len(users))
     todo = np.arange(len(users))
     while todo.size:
         wanted = users[todo] * n_items + negatives[todo]
         found = np.minimum(np.searchsorted(keys, wanted), max(len(keys) - 1, 0))
         todo = todo[keys[found] == wanted] if len(keys) else todo[:0]
-        negatives[todo] = rng.integers(n_items, size=todo.size)
+        negatives[todo] = draw(todo.size)
     return negatives
 
 

@@ -67,6 +67,9 @@ class TupParams(RankerParams):
     # 'bce': each pair on its own (the paper's); 'softmax': each positive against its own negatives.
     loss: Literal["bce", "softmax"] = "bce"
     negative_sampling: Literal["fixed", "per_epoch"] = "fixed"
+    # Sampled negatives are drawn in proportion to (training count + 1) ** power; 0 is uniform. Uniform negatives
+    # are mostly films few people rated, which teaches the network popularity more than taste.
+    negative_power: float = Field(default=0.0, ge=0.0)
     lr: float = Field(default=1e-3, gt=0)
     # >0: validate, keep and score with an exponential moving average of the weights (this decay per step)
     # rather than the last step's weights, which jump about from one epoch to the next.
@@ -276,7 +279,9 @@ class TemporalProfileRanker(Ranker):
             len(rows), self.hparams.negatives)
 
     def _sample(self, matrix: Any, users: np.ndarray, rng: np.random.Generator) -> np.ndarray:  # noqa: ANN401
-        return np.stack([sample_negatives(matrix, users, rng) for _ in range(self.hparams.negatives)], axis=1)
+        power = self.hparams.negative_power
+        weights = (np.diff(matrix.tocsc().indptr).astype(np.float64) + 1.0) ** power if power else None
+        return np.stack([sample_negatives(matrix, users, rng, weights) for _ in range(self.hparams.negatives)], axis=1)
 
     def _train(self, data: Interactions, targets: Interactions, device: Any, seed: int,  # noqa: ANN401
                show_progress: bool, validate: Validator | None) -> None:
