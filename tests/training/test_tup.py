@@ -129,7 +129,7 @@ def test_popularity_weighted_negatives_favour_popular_unseen_films(tiny_catalogu
     counts = np.diff(matrix.tocsc().indptr)
     users = np.repeat(np.arange(data.n_users), 400)
     drawn = {power: get_ranker("tup", negative_power=power)._sample(  # type: ignore[attr-defined]
-        matrix, users, np.random.default_rng(0)) for power in (0.0, 1.0)}
+        data, users, np.random.default_rng(0)) for power in (0.0, 1.0)}
     seen = matrix.toarray() > 0
     for negatives in drawn.values():
         assert negatives.shape == (len(users), 5) and not seen[users[:, None], negatives].any()

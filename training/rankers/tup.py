@@ -261,7 +261,7 @@ class TemporalProfileRanker(Ranker):
         users, positives = users[keep], positives[keep]
         negatives = self._split_negatives(data, users, positives)
         if negatives is None:
-            negatives = self._sample(seen, users, rng)
+            negatives = self._sample(data, users, rng)
         return users, positives, negatives
 
     def _split_negatives(self, data: Interactions, users: np.ndarray, positives: np.ndarray) -> np.ndarray | None:
@@ -278,9 +278,11 @@ class TemporalProfileRanker(Ranker):
         return data.item_index(items[np.array(rows)][:, :self.hparams.negatives].reshape(-1)).reshape(
             len(rows), self.hparams.negatives)
 
-    def _sample(self, matrix: Any, users: np.ndarray, rng: np.random.Generator) -> np.ndarray:  # noqa: ANN401
+    def _sample(self, data: Interactions, users: np.ndarray, rng: np.random.Generator) -> np.ndarray:
+        """(n, k) negatives for rows `users`, never one of their films in `data`; see `negative_power`."""
         power = self.hparams.negative_power
-        weights = (np.diff(matrix.tocsc().indptr).astype(np.float64) + 1.0) ** power if power else None
+        weights = (data.item_counts().astype(np.float64) + 1.0) ** power if power else None
+        matrix = data.matrix.tocsr()
         return np.stack([sample_negatives(matrix, users, rng, weights) for _ in range(self.hparams.negatives)], axis=1)
 
     def _train(self, data: Interactions, targets: Interactions, device: Any, seed: int,  # noqa: ANN401
@@ -321,7 +323,7 @@ class TemporalProfileRanker(Ranker):
         bar = tqdm(range(hp.epochs), desc=self.name, unit="epoch", disable=not show_progress)
         for epoch in bar:
             if epoch and hp.negative_sampling == "per_epoch":
-                negatives = self._sample(data.matrix.tocsr(), users, rng)
+                negatives = self._sample(data, users, rng)
             pair_items = np.concatenate([positives[:, None], negatives], axis=1).reshape(-1)
             # the profile version each positive and its negatives read, as a row of the (version, user) table
             pair_rows = pair_users + n_users * np.repeat(rng.integers(versions, size=len(users)), k + 1) \
