@@ -30,7 +30,7 @@ from convrec.core.errors import UserError
 from ..interactions import Interactions
 from .base import Ranker, RankerParams, Validator, as_positions, register
 from .bpr import sample_negatives
-from .torch_common import EarlyStopping, pick_device, seeded
+from .torch_common import EarlyStopping, denormals_flushed, pick_device, seeded
 
 if TYPE_CHECKING:
     from ..text_inputs import TextInputs
@@ -288,7 +288,7 @@ class TemporalProfileRanker(Ranker):
     def _train(self, data: Interactions, targets: Interactions, device: Any, seed: int,  # noqa: ANN401
                show_progress: bool, validate: Validator | None) -> None:
         rng = np.random.default_rng(seed)
-        with seeded(seed):  # initialisation and dropout masks: the same seed trains the same model
+        with seeded(seed), denormals_flushed():  # seeded: the same seed trains the same model
             self._train_seeded(data, targets, device, rng, show_progress, validate)
 
     def _train_seeded(self, data: Interactions, targets: Interactions, device: Any,  # noqa: ANN401
