@@ -8,25 +8,29 @@ from __future__ import annotations
 
 import logging
 import time
-from dataclasses import dataclass, field
+from collections.abc import Collection
+from dataclasses import dataclass, field, replace
 
 import numpy as np
 from pydantic import BaseModel
 
 from convrec.core.catalogue import Catalogue
 from convrec.core.data import load_catalogue
-from convrec.core.encoder import load_encoder
+from convrec.core.encoder import TextEncoder, load_encoder
 from convrec.core.errors import UserError
 from convrec.core.llm import Provider, make_provider
 from convrec.core.settings import Settings
 from convrec.retrieval.documents import kg_facts_trustworthy
 from convrec.retrieval.index import ItemIndex
 from convrec.training.configs import load_params
+from convrec.training.conversation_prior import ConversationPrior
+from convrec.training.conversation_prior import load_or_fit as load_conversation_prior
 from convrec.training.intent import load_or_train
 from convrec.training.interactions import Interactions
 from convrec.training.profiles.factory import make_profile_writer
 from convrec.training.rankers import REGISTRY
 from convrec.training.rankers.base import Ranker, fit_or_load
+from convrec.training.stance import load_or_train as load_stance_model
 from convrec.training.text_inputs import TextInputs
 
 from .llm.provider import LLMProvider
@@ -52,13 +56,18 @@ class AgentOptions:
     `personal_ranker` scores known users and named films (any registered ranker fitted on the context's
     interactions); `profile_ranker` (LLM-TUP, or None) scores known users from their stored profiles, with
     `personal_ranker` as the fallback; `elicit` allows the clarifying question; `retrieval_only` orders picks
-    by retrieval similarity alone (no personal score, popularity, preferences or diversity).
+    by retrieval similarity alone (no personal score, popularity, preferences, diversity or extra candidate
+    sources); `conversation_prior` uses what real dialogues say people recommend (off: MovieLens popularity
+    only); `co_mention_weight` is how much films named beside the person's films count against plain prior
+    popularity (tuned on ReDial validation dialogues, see reports/dialogues/).
     """
 
     personal_ranker: str = "itemknn"
     profile_ranker: str | None = "tup"
     elicit: bool = True
     retrieval_only: bool = False
+    conversation_prior: bool = True
+    co_mention_weight: float = 1.0
 
 
 @dataclass
@@ -75,6 +84,12 @@ class AgentContext:
     load_seconds: dict[str, float] = field(default_factory=dict)
     options: AgentOptions = field(default_factory=AgentOptions)
     profile_inputs: TextInputs | None = None  # what the profile ranker's profiles are written from
+    conversation: ConversationPrior | None = None  # what people recommend in real dialogues
+
+    @property
+    def prior(self) -> ConversationPrior | None:
+        """The conversation prior, unless the options switch it off."""
+        return self.conversation if self.options.conversation_prior else None
 
     @property
     def personal(self) -> Ranker:
@@ -186,14 +201,32 @@ def load_context(settings: Settings, *, show_progress: bool = False, rebuild_ind
         timings["profile_ranker"] = time.perf_counter() - start
 
     start = time.perf_counter()
-    titles = [item.title for item in catalogue.items.values()]
-    classifier = load_or_train(encoder, cache, titles, seed=0)
-    timings["intent_classifier"] = time.perf_counter() - start
-
-    offline = OfflineProvider(catalogue=catalogue, predict_intent=classifier.predict,
-                              embeddings_of=index.embeddings)
-    provider = make_provider(settings, offline, lambda client: LLMProvider(client, offline, catalogue))
+    provider, conversation = _dialogue_models(settings, catalogue, interactions, index, encoder)
+    timings["dialogue_models"] = time.perf_counter() - start
     log.info("Agent loaded in %.1fs (%s)", sum(timings.values()),
              ", ".join(f"{k} {v:.1f}s" for k, v in timings.items()))
     return AgentContext(settings, catalogue, index, interactions, rankers, provider,
-                        kg_facts_trustworthy(catalogue), timings, options, inputs)
+                        kg_facts_trustworthy(catalogue), timings, options, inputs, conversation)
+
+
+def _dialogue_models(settings: Settings, catalogue: Catalogue, interactions: Interactions, index: ItemIndex,
+                     encoder: TextEncoder, held_out: Collection[str] = ()) -> tuple[Provider, ConversationPrior]:
+    """What is learned from real dialogues (act classifier, stance model, conversation prior), each trained
+    once and cached, leaving out the `held_out` conversations; and the provider that reads messages with them."""
+    cache = settings.models_dir
+    titles = [item.title for item in catalogue.items.values()]
+    classifier = load_or_train(encoder, cache, titles, seed=0, exclude=sorted(held_out))
+    stance = load_stance_model(encoder, cache, exclude=held_out)
+    conversation = load_conversation_prior(catalogue, interactions.item_ids, cache, exclude=held_out)
+    offline = OfflineProvider(catalogue=catalogue, predict_intent=classifier.predict, embeddings_of=index.embeddings,
+                              predict_stance=stance.predict)
+    provider = make_provider(settings, offline, lambda client: LLMProvider(client, offline, catalogue))
+    return provider, conversation
+
+
+def held_out_context(context: AgentContext, conversations: Collection[str]) -> AgentContext:
+    """The same context whose dialogue-trained parts never saw `conversations` (an evaluation scores them)."""
+    encoder = load_encoder(context.settings.encoder_path)
+    provider, conversation = _dialogue_models(context.settings, context.catalogue, context.interactions,
+                                              context.index, encoder, held_out=conversations)
+    return replace(context, provider=provider, conversation=conversation)

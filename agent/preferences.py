@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
+import numpy as np
+
 from convrec.core.catalogue import Catalogue, Item
 from convrec.retrieval.query import Constraints
+from convrec.training.conversation_prior import ConversationPrior, mention_key
 
 from .state import AgentState, Preferences
 
@@ -16,17 +19,24 @@ MOOD_QUERY_WORDS = {
 }
 
 
+STANCE_WEIGHTS = {"liked": 1.0, "not_seen": 0.7, "neutral": 0.5, "asked": 0.5, "seen": 0.5, "disliked": 0.0}
+"""How much a named film pulls the films named with it in real dialogues, by the person's stance towards it."""
+
+
 def constraints_of(state: AgentState, catalogue: Catalogue) -> Constraints:
-    """Hard constraints: stated years and genres, and every item shown, seen or rejected before (a known
+    """Hard constraints: stated years and genres, and every item shown, seen, rejected or named before (a known
     user's rated history counts as seen)."""
     prefs = state.get("prefs", {})
-    # Films the person named as liked are known to them: recommend others.
-    excluded = set(state.get("shown", [])) | set(state.get("rejected", [])) | set(prefs.get("liked_items", []))
+    # Films the person named are known to them (liked, seen, asked about): recommend others.
+    named = {int(m["item_id"]) for m in prefs.get("mentions", []) if m.get("item_id") is not None}
+    excluded = (set(state.get("shown", [])) | set(state.get("rejected", [])) | set(prefs.get("liked_items", []))
+                | named)
     if state.get("user_id") is not None:
         excluded |= {int(i) for i in catalogue.history(state["user_id"])["item_id"]}
     return Constraints(
         year_min=prefs.get("year_min"),
         year_max=prefs.get("year_max"),
+        years_excluded=tuple((int(low), int(high)) for low, high in prefs.get("years_excluded", [])),
         genres_any=tuple(prefs.get("genres_wanted", [])) if prefs.get("genres_match") == "any" else (),
         genres_all=tuple(prefs.get("genres_wanted", [])) if prefs.get("genres_match", "all") == "all" else (),
         genres_none=tuple(prefs.get("genres_unwanted", [])),
@@ -47,6 +57,8 @@ def describe(prefs: Preferences) -> list[str]:
         notes.append(f"from {low} on")
     elif high:
         notes.append(f"up to {high}")
+    for excluded_low, excluded_high in prefs.get("years_excluded", []):
+        notes.append(f"not {excluded_low}-{excluded_high}" if excluded_low != excluded_high else f"not {excluded_low}")
     if prefs.get("genres_unwanted"):
         notes.append("no " + ", ".join(prefs["genres_unwanted"]))
     moods = [m for m in prefs.get("moods", []) if m not in {"older", "newer"}]
@@ -100,3 +112,27 @@ def query_text(prefs: Preferences, message: str, liked_titles: list[str]) -> str
         parts.append("like " + ", ".join(liked_titles))
     parts = [p for p in parts if p]
     return ". ".join(parts) if parts else message
+
+
+def conversation_scores(prior: ConversationPrior | None, prefs: Preferences, co_weight: float) -> np.ndarray | None:
+    """How likely a person in a real dialogue would be recommended each item (columns of the prior): how often
+    people recommend it in conversation, plus how often it is named beside the films this person named
+    (weighted by their stance; films outside the catalogue count too). None without a prior."""
+    if prior is None:
+        return None
+    scores = prior.popularity().astype(np.float64)
+    mentions = prefs.get("mentions", [])
+    if mentions and co_weight:
+        keys = [mention_key(m.get("item_id"), m.get("title", ""), m.get("year")) for m in mentions]
+        weights = [STANCE_WEIGHTS.get(m.get("stance", "neutral"), 0.5) for m in mentions]
+        scores = scores + co_weight * prior.co_mentioned(keys, weights)
+    return scores
+
+
+def asked_about_known_elsewhere(prior: ConversationPrior | None, understanding: dict) -> bool:
+    """Whether a question is about a film the catalogue lacks but real dialogues name ("What about Slumdog
+    Millionaire (2008)?"): then what people recommend beside it is worth showing, with the film said unknown."""
+    if prior is None or understanding.get("subject_item") is not None:
+        return False
+    return any(m.get("item_id") is None and prior.knows(mention_key(None, m.get("title", ""), m.get("year")))
+               for m in understanding.get("mentions", []))

@@ -27,11 +27,14 @@ class Preferences(TypedDict, total=False):
     genres_match: str  # "all" (a romantic comedy) or "any" (comedy or drama)
     year_min: int | None
     year_max: int | None
+    years_excluded: list[list[int]]  # inclusive [low, high] ranges ruled out ("not from the 90s")
     moods: list[str]
     mood_genres_boost: list[str]
     mood_genres_penalty: list[str]
     liked_items: list[int]
     keywords: list[str]
+    mentions: list[dict[str, Any]]  # every film named so far: key, item_id (None: not in the catalogue), title,
+    # year, stance; the conversation prior reads them all, out-of-catalogue films included
 
 
 class AgentState(TypedDict, total=False):
@@ -58,10 +61,11 @@ class AgentState(TypedDict, total=False):
     scored: list[dict[str, Any]]  # candidates with "personal", "popularity", "preference"
     picks: list[int]
     recommendations: list[dict[str, Any]]  # this turn's cards: item_id, title, year, genres, reasons
+    notes: list[str]  # sentences this turn's reply must carry (a request started afresh, ...)
     reply: str
 
 
 PER_TURN_RESET: dict[str, Any] = {
     "feedback": None, "intent": "", "understanding": {}, "constraints_note": [], "candidates": [],
-    "no_match_reason": "", "scored": [], "picks": [], "recommendations": [], "reply": "",
+    "no_match_reason": "", "scored": [], "picks": [], "recommendations": [], "notes": [], "reply": "",
 }

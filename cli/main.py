@@ -318,6 +318,51 @@ def eval_simulate(
               f"violations {m['constraint_violations']}")
 
 
+REDIAL_CASES = Path(__file__).resolve().parents[1].parent / "shared" / "data" / "redial" / "valid_cases.jsonl"
+
+
+@eval_app.command("dialogues")
+def eval_dialogues(
+    cases: Annotated[Path, typer.Option(help="JSON-lines cases (ReDial's valid_cases.jsonl format: case, "
+                                             "seeker_turns, targets, mentioned).")] = REDIAL_CASES,
+    top: Annotated[int, typer.Option(min=10, max=100, help="Films asked for per answer (named films are removed "
+                                                          "before scoring the first 1/5/10).")] = 20,
+    folds: Annotated[int, typer.Option(min=1, max=20, help="Cross-validation folds over conversations: each fold "
+                                                           "runs against dialogue-trained models that never saw it "
+                                                           "(1: the packaged models, not held out).")] = 5,
+    limit: Annotated[int | None, typer.Option(min=1, help="Only the first N cases (a quick pass).")] = None,
+    out: Annotated[Path, typer.Option(help="Folder for results.json, report.md and dialogues.png.")] = Path(
+        "reports/dialogues"),
+    provider: Annotated[str | None, typer.Option(help=PROVIDER_HELP)] = None,
+    max_no_list: Annotated[float | None, typer.Option(help="Exit 1 when the share of cases with no list is above "
+                                                           "this (e.g. 0.05), or when any case raised.")] = None,
+) -> None:
+    """Real dialogues (He et al. protocol): each case's seeker turns in a fresh session, the last answer scored."""
+    settings = _with_provider(_setup(verbose=True), provider)
+    from convrec.agent.context import held_out_context, load_context
+    from convrec.evals.dialogues import dialogue_markdown, dialogue_plot, load_dialogue_cases, run_dialogue_eval
+    from convrec.evals.report import write_json
+
+    chosen = load_dialogue_cases(cases)[:limit]
+    context = load_context(settings, show_progress=sys.stderr.isatty())
+    results = run_dialogue_eval(context, chosen, top=top, folds=folds,
+                                context_for_fold=held_out_context if folds > 1 else None,
+                                show_progress=sys.stderr.isatty())
+    command = "convrec eval dialogues " + " ".join(sys.argv[3:])
+    results["command"] = command
+    results["cases_file"] = str(cases)
+    write_json(out / "results.json", results)
+    (out / "report.md").write_text(dialogue_markdown(results, command), encoding="utf-8")
+    dialogue_plot(results, out)
+    agent, pop = results["agent"], results["baselines"]["popularity"]
+    print(f"  convrec     R@1 {agent['recall@1']:.3f}  R@5 {agent['recall@5']:.3f}  R@10 {agent['recall@10']:.3f}")
+    print(f"  popularity  R@1 {pop['recall@1']:.3f}  R@5 {pop['recall@5']:.3f}  R@10 {pop['recall@10']:.3f}")
+    print(f"  no list {results['no_list_cases']}/{results['cases']} ({results['no_list_share']:.1%}), "
+          f"errors {results['errors']}, turn p50 {results['latency_ms']['p50']} ms -> {out}")
+    if max_no_list is not None and (results["no_list_share"] > max_no_list or results["errors"]):
+        raise typer.Exit(1)
+
+
 def _read_extra(path: Path | None) -> list[dict[str, Any]]:
     if path is None:
         return []

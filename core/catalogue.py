@@ -19,7 +19,8 @@ from rapidfuzz import fuzz, process
 
 from .dataset import RawTables, read_tables
 from .knowledge import KnowledgeGraph
-from .titles import ARTICLES, search_key, split_title, year_in_title
+from .mentions import TitleLexicon, find_mentions
+from .titles import search_key, split_title, year_in_title
 
 AGE_BANDS: tuple[tuple[int, int, str], ...] = (
     (0, 17, "under 18"),
@@ -33,15 +34,6 @@ AGE_BANDS: tuple[tuple[int, int, str], ...] = (
 RATED_TOGETHER_ITEMS = 10
 CO_RATING_SHRINK = 20.0
 MIN_SHARED_RATERS = 3
-# Words that show a single-word title is meant as a title ("like Heat", "seen Fargo"), not as a plain word.
-TITLE_CUES = (
-    "like", "about", "seen", "watched", "loved", "liked", "love", "hated", "disliked", "than", "as",
-    "enjoyed", "is", "was", "recommend", "not", "except", "hate",
-)
-_CUE_SPAN = re.compile(
-    r"\b(?:" + "|".join(TITLE_CUES) + r")\s+(?P<span>[^.,;!?]+)", re.IGNORECASE
-)
-
 
 # MovieLens occupations whose plural is not the name plus "s".
 _OCCUPATION_GROUPS = {
@@ -296,9 +288,9 @@ class Catalogue:
         return exact
 
     @cached_property
-    def _mention_pattern(self) -> re.Pattern[str]:
-        keys = sorted(self._exact_keys, key=len, reverse=True)
-        return re.compile(r"\b(?:" + "|".join(re.escape(k) for k in keys if len(k) >= 2) + r")\b")
+    def title_lexicon(self) -> TitleLexicon:
+        """Title keys, partial names and fuzzy-search lists for `mentions.find_mentions`, built on first use."""
+        return TitleLexicon.build(self)
 
     def _rank_by_popularity(self, item_ids: Iterable[int]) -> list[int]:
         pop = self.popularity
@@ -332,84 +324,15 @@ class Catalogue:
         return matches[:limit]
 
     def find_titles_in_text(self, text: str) -> list[TitleMatch]:
-        """Find the films a free-text message mentions, in order of appearance.
+        """Find the catalogue films a free-text message mentions, in order of appearance, each once.
 
-        Multi-word titles match anywhere; a one-word title ("Heat") needs a cue word before it or a
-        capital letter, so "something big" does not become the film *Big*; a cue followed by a typo
-        ("about Fargoo") is matched fuzzily.
+        The mentions come from `mentions.find_mentions` (case, typos, partial titles, "Title (Year)"); a
+        one-word or plain-word title needs evidence ("something big" is not *Big*, "like Heat" is *Heat*), and a
+        title written with another film's year or number ("Blade Runner 2049") names no catalogue film. The span
+        is the mention as written, year included.
         """
-        found: list[tuple[int, TitleMatch]] = []
-        taken: list[tuple[int, int]] = []
-        lowered = text.lower()
-        key_text, offsets = _key_with_offsets(text)
-        for match in self._mention_pattern.finditer(key_text):
-            key = match.group(0)
-            start, end = offsets[match.start()], offsets[match.end() - 1] + 1
-            if " " not in key and not self._single_word_is_title(text, lowered, start, key):
-                continue
-            item_id = self._rank_by_popularity(self._exact_keys[key])[0]
-            if self._year_contradicts(item_id, text[end:]):
-                continue  # "Blade Runner 2049" is not "Blade Runner" (1982)
-            found.append((start, TitleMatch(item_id, 100.0, text[start:end])))
-            taken.append((start, end))
-        for cue in _CUE_SPAN.finditer(text):
-            span_start = cue.start("span")
-            if any(s <= span_start < e for s, e in taken):
-                continue
-            words = cue.group("span").split()
-            best: TitleMatch | None = None
-            for n in range(min(6, len(words)), 0, -1):
-                candidate = " ".join(words[:n])
-                if len(search_key(candidate)) < 4:
-                    continue
-                hits = self.find_title(candidate, limit=1, cutoff=86.0)
-                if hits and self._year_contradicts(hits[0].item_id, " ".join(words[n:])):
-                    continue
-                if hits and (best is None or hits[0].score > best.score):
-                    best = TitleMatch(hits[0].item_id, hits[0].score, candidate)
-            if best is not None:
-                found.append((span_start, best))
-                taken.append((span_start, span_start + len(best.span)))
-        found.sort(key=lambda pair: pair[0])
-        unique: list[TitleMatch] = []
-        for _, match in found:
-            if all(m.item_id != match.item_id for m in unique):
-                unique.append(match)
-        return unique
-
-    def _year_contradicts(self, item_id: int, following: str) -> bool:
-        """Whether a year written right after a title names another film than `item_id`."""
-        stated = re.match(r"\s*\(?\s*(1[89]\d\d|20\d\d)\b", following)
-        known = self.items[item_id].year
-        return bool(stated and known and abs(int(stated.group(1)) - known) > 1)
-
-    @staticmethod
-    def _single_word_is_title(text: str, lowered: str, start: int, key: str) -> bool:
-        if text[start:start + 1].isupper() and start > 0:
-            return True
-        if lowered.strip(" ?!.\"'") == key:
-            return True
-        before = [w.strip("\"'") for w in lowered[:start].split()]
-        while before and before[-1] in ARTICLES:
-            before.pop()
-        return bool(before) and before[-1] in TITLE_CUES
-
-
-def _key_with_offsets(text: str) -> tuple[str, list[int]]:
-    """Lowercase `text` into search-key characters, remembering where each came from in the original."""
-    chars: list[str] = []
-    offsets: list[int] = []
-    previous_space = True
-    for position, char in enumerate(text):
-        lowered = char.lower()
-        if lowered.isascii() and lowered.isalnum():
-            chars.append(lowered)
-            offsets.append(position)
-            previous_space = False
-        elif lowered == "'":
-            continue
-        elif not previous_space:
-            chars.append(" ")
-            offsets.append(position)
-            previous_space = True
-    return "".join(chars), offsets
+        found: list[TitleMatch] = []
+        for mention in find_mentions(text, self):
+            if mention.item_id is not None and all(m.item_id != mention.item_id for m in found):
+                found.append(TitleMatch(mention.item_id, mention.score, mention.text))
+        return found

@@ -19,8 +19,39 @@ from .settings import Settings
 if TYPE_CHECKING:
     from .llm_client import LLMClient
 
-Intent = Literal["recommend", "refine", "item_question", "why", "chitchat", "out_of_scope"]
-INTENTS: tuple[str, ...] = ("recommend", "refine", "item_question", "why", "chitchat", "out_of_scope")
+Intent = Literal["recommend", "more", "refine", "feedback", "item_question", "why", "goodbye", "chitchat",
+                 "out_of_scope"]
+INTENTS: tuple[str, ...] = ("recommend", "more", "refine", "feedback", "item_question", "why", "goodbye", "chitchat",
+                            "out_of_scope")
+"""What a person wants from one turn (the dialogue act):
+- recommend: a new request (names what they want, or a film to go from); soft wishes of earlier requests reset;
+- more: other films for the same request ("any others?");
+- refine: change or add to the current request ("something lighter", "not from the 90s");
+- feedback: a reaction to picks ("seen #2", "I loved it!", "never heard of that one", "all great choices");
+- item_question: a question about one film ("tell me about Fargo", "is it any good?");
+- why: why a pick was made;
+- goodbye: thanks and closing ("thanks, bye");
+- chitchat: greetings and small talk with no wish in it;
+- out_of_scope: anything that is not about films.
+recommend, more, refine and feedback are answered with films; the others are not.
+"""
+RECOMMENDING_INTENTS = frozenset({"recommend", "more", "refine", "feedback"})
+
+Stance = Literal["liked", "disliked", "seen", "not_seen", "asked", "neutral"]
+STANCES: tuple[str, ...] = ("liked", "disliked", "seen", "not_seen", "asked", "neutral")
+
+
+class MentionStance(BaseModel):
+    """A film named in a message and how the person relates to it.
+
+    `item_id` is the catalogue film, or None for a film the catalogue lacks ("Superbad (2007)"): such a film
+    is acknowledged in the reply, never silently dropped. A mention is a reference, never a year constraint.
+    """
+
+    title: str = Field(description="the title as written, without a year")
+    year: int | None = Field(default=None, description="a year written with the title")
+    item_id: int | None = Field(default=None, description="catalogue item id; None when the catalogue lacks it")
+    stance: Stance = Field(default="neutral", description="liked, disliked, seen, not_seen, asked or neutral")
 
 
 class PreferenceUpdate(BaseModel):
@@ -33,6 +64,8 @@ class PreferenceUpdate(BaseModel):
     genres_additive: bool = Field(default=False, description="'as well', 'also', 'too': add to earlier genres")
     year_min: int | None = None
     year_max: int | None = None
+    years_excluded: list[tuple[int, int]] = Field(
+        default_factory=list, description="inclusive year ranges ruled out, e.g. 'not from the 90s' -> (1990, 1999)")
     moods: list[str] = Field(default_factory=list, description="mood words found, e.g. 'light', 'dark'")
     mood_genres_boost: list[str] = Field(default_factory=list, description="genres the moods favour (soft)")
     mood_genres_penalty: list[str] = Field(default_factory=list, description="genres the moods avoid (soft)")
@@ -47,11 +80,16 @@ class PreferenceUpdate(BaseModel):
     unknown_title: str | None = Field(default=None, description="a title named but not in the catalogue")
     wants_surprise: bool = Field(default=False, description="'surprise me', 'anything': no more questions")
     keywords: list[str] = Field(default_factory=list, description="content words left for retrieval")
+    mentions: list[MentionStance] = Field(default_factory=list, description="every film the message names")
+    new_request: bool | None = Field(
+        default=None, description="True: a new request (earlier soft wishes reset); False: refines the current "
+                                  "one; None: decided from the intent")
 
     def is_empty(self) -> bool:
         """True when the message states no preference at all (the cue to ask a question)."""
         return not (
-            self.genres_wanted or self.genres_unwanted or self.year_min or self.year_max or self.moods
+            self.genres_wanted or self.genres_unwanted or self.year_min or self.year_max or self.years_excluded
+            or self.moods
             or self.liked_items or self.disliked_items or self.seen_items or self.rejected_ranks
             or self.seen_ranks or self.liked_ranks or self.keywords
         )
@@ -84,6 +122,8 @@ class CandidateRecord(BaseModel):
     personal: float = Field(description="ranker score for this person, normalised 0-1")
     popularity: float = Field(description="normalised popularity, 0-1")
     preference: float = Field(default=0.0, description="soft preference match (mood genres), -1..1")
+    conversation: float = Field(default=0.0, description="how often people recommend it in real dialogues given "
+                                                         "the films named so far, normalised 0-1")
 
 
 class RerankRequest(BaseModel):
@@ -146,6 +186,8 @@ class ReplyRequest(BaseModel):
     message: str
     facts: list[str] = Field(default_factory=list)
     titles: list[str] = Field(default_factory=list)
+    notes: list[str] = Field(default_factory=list, description="sentences the reply must carry (e.g. that a film "
+                                                               "the person named is not in the catalogue)")
 
 
 class Provider(Protocol):

@@ -21,7 +21,8 @@ Category = Literal[
     "chitchat", "item_question", "unknown_title", "hard_constraints", "soft_constraints", "mixed",
     "history_only", "critique", "why", "impossible", "out_of_scope", "prompt_injection", "odd_input",
 ]
-Intent = Literal["recommend", "refine", "item_question", "why", "chitchat", "out_of_scope", "invalid"]
+Intent = Literal["recommend", "more", "refine", "feedback", "item_question", "why", "goodbye", "chitchat",
+                 "out_of_scope", "invalid"]
 FeedbackKind = Literal["like", "seen", "dislike"]
 CASES_DIR = Path(__file__).resolve().parent / "cases"
 

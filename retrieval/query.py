@@ -33,11 +33,12 @@ class Constraints:
     genres_none: tuple[str, ...] = ()
     exclude_ids: tuple[int, ...] = ()
     genres_all: tuple[str, ...] = ()  # "a romantic comedy": every one of these genres
+    years_excluded: tuple[tuple[int, int], ...] = ()  # inclusive ranges ruled out: "not from the 90s"
 
     @property
     def has_year(self) -> bool:
-        """Whether any year bound is set (an item of unknown year then never qualifies)."""
-        return self.year_min is not None or self.year_max is not None
+        """Whether any year bound or exclusion is set (an item of unknown year then never qualifies)."""
+        return self.year_min is not None or self.year_max is not None or bool(self.years_excluded)
 
     def is_impossible(self, year_range: tuple[int, int], *, genres: Collection[str] | None = None) -> bool:
         """Tell whether no catalogue item can satisfy the constraints, so the agent can say so honestly.
@@ -46,12 +47,7 @@ class Constraints:
         the catalogue's `genres` to also catch wanted genres the catalogue does not have ("anime"). Wanted
         genres are impossible only when every one of them is also unwanted (or unknown).
         """
-        earliest, latest = year_range
-        if self.year_min is not None and self.year_max is not None and self.year_min > self.year_max:
-            return True
-        if self.year_min is not None and self.year_min > latest:
-            return True
-        if self.year_max is not None and self.year_max < earliest:
+        if self._no_year_left(year_range):
             return True
         unwanted = {genre_key(g) for g in self.genres_none}
         required = {genre_key(g) for g in self.genres_all}
@@ -66,6 +62,15 @@ class Constraints:
             wanted &= {genre_key(g) for g in genres}
         return not wanted
 
+    def _no_year_left(self, year_range: tuple[int, int]) -> bool:
+        """Whether the bounds and exclusions leave no year of the catalogue's range open."""
+        low = max(self.year_min if self.year_min is not None else year_range[0], year_range[0])
+        high = min(self.year_max if self.year_max is not None else year_range[1], year_range[1])
+        for excluded_low, excluded_high in sorted(self.years_excluded):
+            if excluded_low <= low <= excluded_high:
+                low = excluded_high + 1
+        return low > high
+
     def admits(self, item: Item) -> bool:
         """Check one item against the constraints in plain Python (the same rules as `where_filter`)."""
         if item.item_id in self.exclude_ids:
@@ -76,6 +81,8 @@ class Constraints:
             if self.year_min is not None and item.year < self.year_min:
                 return False
             if self.year_max is not None and item.year > self.year_max:
+                return False
+            if any(low <= item.year <= high for low, high in self.years_excluded):
                 return False
         own = {genre_key(g) for g in item.genres}
         if self.genres_any and not own & {genre_key(g) for g in self.genres_any}:
@@ -97,13 +104,16 @@ def where_filter(constraints: Constraints) -> dict[str, Any] | None:
 
 
 def _year_clauses(constraints: Constraints) -> list[dict[str, Any]]:
-    """Bound the year; the lower bound is at least 1 so unknown years (stored as 0) never pass."""
+    """Bound the year and rule out excluded ranges; the lower bound is at least 1 so unknown years (stored as 0)
+    never pass."""
     if not constraints.has_year:
         return []
     lower = max(constraints.year_min if constraints.year_min is not None else 1, 1)
     clauses: list[dict[str, Any]] = [{"year": {"$gte": lower}}]
     if constraints.year_max is not None:
         clauses.append({"year": {"$lte": constraints.year_max}})
+    for low, high in dict.fromkeys(constraints.years_excluded):
+        clauses.append({"$or": [{"year": {"$lt": low}}, {"year": {"$gt": high}}]})
     return clauses
 
 

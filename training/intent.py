@@ -1,9 +1,13 @@
-"""The offline intent classifier: sentence embeddings + multinomial logistic regression.
+"""The offline intent (dialogue act) classifier: sentence embeddings + multinomial logistic regression.
 
-The chat agent needs an intent for every message even without a language model. Hand-written utterances
-(`data/intent_utterances.jsonl`, some with `{title}` placeholders filled from the catalogue, since real
-messages name films) are embedded with the shared sentence encoder and a linear model is fitted on top:
-small, fast, deterministic, and retrained only when the data, the titles, the encoder or the seed change.
+The chat agent needs an intent for every message even without a language model. Two kinds of labelled
+messages are embedded with the shared sentence encoder and a linear model is fitted on top:
+- hand-written utterances (`data/intent_utterances.jsonl`, some with `{title}` placeholders filled from the
+  catalogue, since real messages name films): every act, including the ones real seekers rarely use (why);
+- real seeker turns from ReDial dialogues (`data/redial_acts.jsonl`, labelled as `docs/labelling.md` says):
+  how people actually write ("Hi im looking for a good horroe movie like ...", "I loved it!").
+Small, fast, deterministic, and retrained only when the data, the titles, the encoder, the seed or the held-out
+conversations change. `cross_validate_real` measures it on real turns of held-out conversations.
 """
 
 from __future__ import annotations
@@ -26,8 +30,9 @@ from convrec.core.llm import INTENTS
 
 log = logging.getLogger(__name__)
 
-VERSION = 1  # bump when a change here makes cached classifiers wrong
+VERSION = 2  # bump when a change here makes cached classifiers wrong
 DATA_FILE = "data/intent_utterances.jsonl"
+REAL_FILE = "data/redial_acts.jsonl"
 PLACEHOLDER = "{title}"
 FILLS_PER_TEMPLATE = 3  # placeholder templates are filled this many times with different titles
 TITLE_SAMPLE = 300  # titles drawn from the catalogue for the fills (and hashed into the cache key)
@@ -45,11 +50,21 @@ class Utterance:
 
 @dataclass(frozen=True)
 class Example:
-    """A training message; `group` is the line it came from, so fills of one template stay together."""
+    """A training message; `group` is the line it came from (fills of one template stay together) or, for a
+    real turn, its conversation."""
 
     text: str
     intent: str
-    group: int
+    group: int | str
+
+
+@dataclass(frozen=True)
+class RealTurn:
+    """A labelled seeker turn from a real dialogue."""
+
+    conversation: str
+    text: str
+    intent: str
 
 
 # ----- data ----------------------------------------------------------------------------------------
@@ -76,6 +91,34 @@ def load_utterances(raw: bytes | None = None) -> list[Utterance]:
             raise ValueError(f"{DATA_FILE}:{number}: empty text")
         utterances.append(utterance)
     return utterances
+
+
+def real_bytes() -> bytes:
+    """Read the packaged labelled real turns."""
+    return resources.files("convrec.training").joinpath(REAL_FILE).read_bytes()
+
+
+def load_real_turns(raw: bytes | None = None) -> list[RealTurn]:
+    """Parse the labelled real turns; a malformed line or unknown act raises ValueError with its line."""
+    turns = []
+    for number, line in enumerate((raw if raw is not None else real_bytes()).decode("utf-8").splitlines(), 1):
+        if not line.strip():
+            continue
+        try:
+            row = json.loads(line)
+            turn = RealTurn(str(row["conversation"]), str(row["text"]).strip(), str(row["act"]))
+        except (json.JSONDecodeError, KeyError, TypeError) as exc:
+            raise ValueError(f"{REAL_FILE}:{number}: not a {{'conversation', 'text', 'act'}} object ({exc})") from None
+        if turn.intent not in INTENTS:
+            raise ValueError(f"{REAL_FILE}:{number}: unknown act {turn.intent!r}; one of {INTENTS}")
+        turns.append(turn)
+    return turns
+
+
+def real_examples(turns: Sequence[RealTurn], exclude: Sequence[str] = ()) -> list[Example]:
+    """Real turns as examples grouped by conversation, leaving out the held-out conversations."""
+    skip = set(exclude)
+    return [Example(t.text, t.intent, f"redial:{t.conversation}") for t in turns if t.conversation not in skip]
 
 
 def sample_titles(titles: Sequence[str], *, seed: int, size: int = TITLE_SAMPLE) -> list[str]:
@@ -216,20 +259,60 @@ def cross_validate(examples: Sequence[Example], encoder: TextEncoder, folds: int
     }
 
 
+def cross_validate_real(templates: Sequence[Example], real: Sequence[Example], encoder: TextEncoder,
+                        folds: int = 5, seed: int = 0) -> dict[str, Any]:
+    """Measure on real turns of held-out conversations: each fold trains on every template plus the real turns of
+    the other folds' conversations, and is scored on its own real turns. Beside it, the classifier trained on
+    templates only (what convrec had before it learned from real dialogues) and the majority act."""
+    from sklearn.metrics import accuracy_score, f1_score
+    from sklearn.model_selection import GroupKFold
+
+    template_vectors = encoder.encode([e.text for e in templates])
+    template_labels = np.array([e.intent for e in templates])
+    vectors = encoder.encode([e.text for e in real])
+    labels = np.array([e.intent for e in real])
+    groups = np.array([str(e.group) for e in real])
+    with_real = np.empty_like(labels)
+    for train_rows, test_rows in GroupKFold(n_splits=folds).split(vectors, labels, groups):
+        coef, intercept, classes = _fit(np.vstack([template_vectors, vectors[train_rows]]),
+                                        [*template_labels, *labels[train_rows]], seed)
+        with_real[test_rows] = np.asarray(classes)[(vectors[test_rows] @ coef.T + intercept).argmax(axis=1)]
+    coef, intercept, classes = _fit(template_vectors, list(template_labels), seed)
+    templates_only = np.asarray(classes)[(vectors @ coef.T + intercept).argmax(axis=1)]
+    majority = max(set(labels), key=lambda act: int((labels == act).sum()))
+    present = [act for act in INTENTS if act in set(labels)]
+
+    def scores(predicted: np.ndarray) -> dict[str, Any]:
+        per_class = f1_score(labels, predicted, labels=present, average=None, zero_division=0)
+        return {"accuracy": round(float(accuracy_score(labels, predicted)), 4),
+                "macro_f1": round(float(f1_score(labels, predicted, labels=present, average="macro",
+                                                 zero_division=0)), 4),
+                "f1": {act: round(float(v), 4) for act, v in zip(present, per_class, strict=True)}}
+
+    return {"real_turns": len(real), "conversations": len(set(groups)), "folds": folds,
+            "label_counts": {act: int((labels == act).sum()) for act in present},
+            "templates_and_real": scores(with_real), "templates_only": scores(templates_only),
+            "majority": {"act": str(majority), **scores(np.full(len(labels), majority))},
+            "errors": [(e.text, e.intent, str(p)) for e, p in zip(real, with_real, strict=True) if e.intent != p]}
+
+
 def load_or_train(
-    encoder: TextEncoder, cache_dir: Path, titles: list[str], *, seed: int = 0
+    encoder: TextEncoder, cache_dir: Path, titles: list[str], *, seed: int = 0, exclude: Sequence[str] = ()
 ) -> IntentClassifier:
-    """Return the classifier for this data, title sample, encoder and seed, training it only once.
+    """Return the classifier for this data, title sample, encoder, seed and held-out conversations, trained once.
 
     `titles` are the catalogue's titles; they are passed in so this module never loads the catalogue.
+    `exclude` names real conversations to leave out (an evaluation holds them out).
     """
-    raw = utterance_bytes()
+    raw, real_raw = utterance_bytes(), real_bytes()
     sample = sample_titles(titles, seed=seed)
-    key = content_hash(raw, sample, encoder.fingerprint, seed, VERSION)
+    held_out = sorted(set(exclude))
+    key = content_hash(raw, real_raw, sample, encoder.fingerprint, seed, VERSION, held_out)
     path = cache_dir / f"intent-{key}.npz"
     if path.is_file():
         log.info("Loading the intent classifier from %s", path)
         return IntentClassifier.load(path, encoder)
-    classifier = train(expand(load_utterances(raw), sample, seed=seed), encoder, seed=seed)
+    examples = expand(load_utterances(raw), sample, seed=seed) + real_examples(load_real_turns(real_raw), held_out)
+    classifier = train(examples, encoder, seed=seed)
     classifier.save(path)
     return classifier

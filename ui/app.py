@@ -13,6 +13,7 @@ from typing import Any
 
 from convrec.agent.service import ChatService, Recommendation, TurnResult
 from convrec.core.errors import UserError
+from convrec.core.llm import RECOMMENDING_INTENTS
 
 MAX_CARDS = 5
 ANONYMOUS = "anonymous"
@@ -75,7 +76,7 @@ def build_app(service: ChatService, *, default_user: int | None = None):  # noqa
 
     def show(session: str, result: TurnResult | None) -> list[Any]:
         cards = result.recommendations if result else service.last_recommendations(session)
-        if result is not None and not result.recommendations and result.intent not in {"recommend", "refine"}:
+        if result is not None and not result.recommendations and result.intent not in RECOMMENDING_INTENTS:
             cards = service.last_recommendations(session)
         ids = [c.item_id for c in cards[:MAX_CARDS]]
         return [chat_messages(service, session), ids, status_line(result), *card_updates(cards[:MAX_CARDS])]

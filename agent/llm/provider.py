@@ -28,10 +28,12 @@ from convrec.core.llm import (
     ExplainRequest,
     Intent,
     ItemExplanation,
+    MentionStance,
     PreferenceUpdate,
     Reason,
     ReplyRequest,
     RerankRequest,
+    Stance,
     Understanding,
     UnderstandRequest,
 )
@@ -40,11 +42,20 @@ from convrec.core.llm_client import CallNote, LLMClient, current_ledger
 from ..offline.lexicon import MOOD_AVOIDS, MOOD_BOOSTS
 from ..offline.provider import OfflineProvider
 from ..offline.rerank import fused_scores
+from ..offline.understand import settle
 from . import prompts
 
 RERANK_POOL = 30  # the candidates the model orders: the offline pool by fused relevance
 MAX_REPLY_CHARS = 700
 TITLE_CUTOFF = 85.0
+
+
+class LLMMention(BaseModel):
+    """A film the message names, as written, and the person's stance towards it."""
+
+    title: str
+    year: int | None = None
+    stance: Stance = "neutral"
 
 
 class LLMSlots(BaseModel):
@@ -55,6 +66,9 @@ class LLMSlots(BaseModel):
     genres_unwanted: list[str] = Field(default_factory=list)
     year_min: int | None = None
     year_max: int | None = None
+    years_excluded: list[tuple[int, int]] = Field(default_factory=list, description="year ranges ruled out")
+    mentions: list[LLMMention] = Field(default_factory=list, description="every film the message names")
+    new_request: bool | None = Field(default=None, description="true: a new request; false: works on the current")
     moods: list[str] = Field(default_factory=list, description="from: " + ", ".join(MOOD_BOOSTS))
     liked_titles: list[str] = Field(default_factory=list, description="films named as liked or as a model")
     disliked_titles: list[str] = Field(default_factory=list)
@@ -119,8 +133,9 @@ class LLMProvider:
         offline = self.offline.understand(request)
         if slots is None:
             return offline
-        return Understanding(intent=slots.intent, confidence=0.9,
-                             prefs=fill_from(self._prefs(slots, request), offline.prefs))
+        prefs = fill_from(self._prefs(slots, request), offline.prefs)
+        return Understanding(intent=settle(slots.intent, request.message, prefs, len(request.previous_picks)),
+                             confidence=0.9, prefs=prefs)
 
     def _prefs(self, slots: LLMSlots, request: UnderstandRequest) -> PreferenceUpdate:
         known = {g.lower(): g for g in self.catalogue.genres}
@@ -137,13 +152,22 @@ class LLMProvider:
 
         subject = self._resolve(slots.subject_title) if slots.subject_title else None
         del first, last  # the catalogue's range is enforced by retrieval; an out-of-range year is a fair wish
+        mentions = [MentionStance(title=m.title, year=m.year, item_id=self._resolve_dated(m.title, m.year),
+                                  stance=m.stance) for m in slots.mentions if m.title.strip()]
+        by_stance = {stance: [m.item_id for m in mentions if m.stance == stance and m.item_id is not None]
+                     for stance in ("liked", "disliked", "seen")}
+        excluded = [(int(low), int(high)) for low, high in slots.years_excluded
+                    if 1870 <= low <= high <= 2100]
         return PreferenceUpdate(
+            years_excluded=excluded, mentions=mentions, new_request=slots.new_request,
             genres_wanted=wanted, genres_unwanted=[g for g in unwanted if g not in wanted],
             year_min=year_min, year_max=year_max, moods=moods,
             mood_genres_boost=sorted({g for m in moods for g in MOOD_BOOSTS[m]}),
             mood_genres_penalty=sorted({g for m in moods for g in MOOD_AVOIDS[m]}),
-            liked_items=self._resolve_all(slots.liked_titles), disliked_items=self._resolve_all(slots.disliked_titles),
-            seen_items=self._resolve_all(slots.seen_titles), rejected_ranks=ranks(slots.rejected_ranks),
+            liked_items=_union(self._resolve_all(slots.liked_titles), by_stance["liked"]),
+            disliked_items=_union(self._resolve_all(slots.disliked_titles), by_stance["disliked"]),
+            seen_items=_union(self._resolve_all(slots.seen_titles), by_stance["seen"]),
+            rejected_ranks=ranks(slots.rejected_ranks),
             seen_ranks=ranks(slots.seen_ranks), liked_ranks=ranks(slots.liked_ranks),
             asked_rank=slots.asked_rank if slots.asked_rank and 1 <= slots.asked_rank <= picks else None,
             subject_item=subject, unknown_title=slots.subject_title if slots.subject_title and subject is None
@@ -151,6 +175,11 @@ class LLMProvider:
 
     def _resolve(self, title: str) -> int | None:
         matches = self.catalogue.find_title(title, limit=1, cutoff=TITLE_CUTOFF)
+        return matches[0].item_id if matches else None
+
+    def _resolve_dated(self, title: str, year: int | None) -> int | None:
+        """A catalogue film for a title and a written year (a year more than one off means another film)."""
+        matches = self.catalogue.find_title(f"{title} {year}" if year else title, limit=1, cutoff=TITLE_CUTOFF)
         return matches[0].item_id if matches else None
 
     def _resolve_all(self, titles: list[str]) -> list[int]:
@@ -222,13 +251,17 @@ class LLMProvider:
         if len(text) > MAX_REPLY_CHARS or (first and first.lower() not in text.lower()):
             _note("reply", "answer replaced: too long or without the first pick", fallback=True)
             return offline
-        if request.kind == "elicit" and not text.rstrip().endswith("?"):
-            _note("reply", "answer replaced: a clarifying question must end with a question mark", fallback=True)
+        if request.kind == "elicit" and "?" not in text:
+            _note("reply", "answer replaced: a clarifying question needs a question mark", fallback=True)
             return offline
         if "DATA" in text or "{" in text:
             _note("reply", "answer replaced: it echoed the prompt's data", fallback=True)
             return offline
-        return text
+        return "\n".join([*request.notes, text])  # what must be said (films the catalogue lacks) is said verbatim
+
+
+def _union(first: list[int], second: list[int]) -> list[int]:
+    return list(dict.fromkeys([*first, *second]))
 
 
 def fill_from(model: PreferenceUpdate, lexicon: PreferenceUpdate) -> PreferenceUpdate:

@@ -47,12 +47,18 @@ def answer_item_question(state: AgentState, runtime: Runtime[AgentContext]) -> d
     """Answer from the catalogue; never describe a film the catalogue does not hold."""
     ctx = runtime.context
     update = PreferenceUpdate(**state.get("understanding", {}))
+    previous = [int(card["item_id"]) for card in state.get("last_recommendations", [])]
+    if update.subject_item is None and update.asked_rank and 1 <= update.asked_rank <= len(previous):
+        update.subject_item = previous[update.asked_rank - 1]  # "what is the second one about?"
     if update.subject_item is not None:
         facts, kind = item_answer(ctx, update.subject_item, state.get("user_id")), "item_answer"
     elif update.unknown_title:
         first, last = ctx.catalogue.year_range
         facts = [f"I don't know a film called \u201c{update.unknown_title}\u201d: it is not in the catalogue "
                  f"(MovieLens-100K, {len(ctx.catalogue.items):,} films released {first}-{last})."]
+        kind = "unknown_item"
+    elif previous:
+        facts = [f"Which film do you mean? Tell me its title or its number (#1 to #{len(previous)})."]
         kind = "unknown_item"
     else:
         facts, kind = ["Which film do you mean? Tell me its title."], "unknown_item"

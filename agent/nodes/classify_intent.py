@@ -13,11 +13,11 @@ FEEDBACK_FIELDS = {"like": "liked_items", "seen": "seen_items", "dislike": "disl
 
 
 def classify_intent(state: AgentState, runtime: Runtime[AgentContext]) -> dict:
-    """Set `intent` and the parsed `understanding`; card feedback is a refine turn by construction."""
+    """Set `intent` and the parsed `understanding`; card feedback is a feedback turn by construction."""
     feedback = state.get("feedback")
     if feedback:
         update = PreferenceUpdate(**{FEEDBACK_FIELDS[feedback["kind"]]: [int(feedback["item_id"])]})
-        return {"intent": "refine", "understanding": update.model_dump()}
+        return {"intent": "feedback", "understanding": {**update.model_dump(), "new_request": False}}
     previous = [int(card["item_id"]) for card in state.get("last_recommendations", [])]
     recent = [(m.get("role", ""), m.get("content", "")) for m in state.get("messages", [])[-6:]]
     result = runtime.context.provider.understand(

@@ -1,4 +1,8 @@
-"""Node explain: grounded reasons for every pick, and the reply that presents them."""
+"""Node explain: grounded reasons for every pick, and the reply that presents them.
+
+When the request was too vague to act on (nothing stated, nothing known, no question asked yet), the reply asks
+one focused question and still shows the picks: a person is never left with nothing to look at.
+"""
 
 from __future__ import annotations
 
@@ -9,6 +13,9 @@ from convrec.core.llm import ExplainRequest, ItemFacts, ReplyRequest
 from ..context import AgentContext
 from ..facts import pick_facts
 from ..state import AgentState
+
+QUESTION = ("Happy to help! To narrow it down: what are you in the mood for? A genre (say, sci-fi or comedy), an "
+            "era (like the 90s), or a film you loved?")
 
 
 def card(ctx: AgentContext, item_id: int, reasons: list[str]) -> dict:
@@ -33,6 +40,28 @@ def explain(state: AgentState, runtime: Runtime[AgentContext]) -> dict:
         reasons = [r.text for r in chosen.reasons if r.fact_id in allowed[item_id]] if chosen else []
         cards.append(card(ctx, item_id, reasons))
     titles = [ctx.catalogue.items[i].label for i in picks]
+    notes = [*unknown_film_notes(ctx, state), *state.get("notes", [])]
+    if state.get("understanding", {}).get("ask_first"):
+        reply = ctx.provider.write_reply(ReplyRequest(kind="elicit", message=state.get("message", ""),
+                                                      facts=[QUESTION], titles=titles, notes=notes))
+        return {"recommendations": cards, "reply": reply, "questions_asked": state.get("questions_asked", 0) + 1}
     reply = ctx.provider.write_reply(ReplyRequest(kind="recommendations", message=state.get("message", ""),
-                                                  facts=state.get("constraints_note", []), titles=titles))
+                                                  facts=state.get("constraints_note", []), titles=titles,
+                                                  notes=notes))
     return {"recommendations": cards, "reply": reply}
+
+
+def unknown_film_notes(ctx: AgentContext, state: AgentState) -> list[str]:
+    """One sentence naming the films this message mentioned that the catalogue lacks, and why they are missing."""
+    missing = [m for m in state.get("understanding", {}).get("mentions", []) if m.get("item_id") is None]
+    if not missing:
+        return []
+    first, last = ctx.catalogue.year_range
+    names = [f"{m['title']} ({m['year']})" if m.get("year") else str(m["title"]) for m in missing]
+    newer = all(m.get("year") and m["year"] > last for m in missing)
+    why = (f"newer than the catalogue, which ends in {last}" if newer else
+           f"not in the catalogue (MovieLens-100K, films from {first} to {last})")
+    subject = names[0] if len(names) == 1 else ", ".join(names[:-1]) + " and " + names[-1]
+    verb = "is" if len(names) == 1 else "are"
+    return [f"I don't have {subject}: {'it' if len(names) == 1 else 'they'} {verb} {why}. "
+            "I used what you said about it to choose these."]

@@ -13,7 +13,7 @@ import numpy as np
 from langgraph.runtime import Runtime
 
 from ..context import AgentContext
-from ..preferences import preference_score
+from ..preferences import conversation_scores, preference_score
 from ..state import AgentState
 from .retrieve import history_positions
 
@@ -47,12 +47,14 @@ def rank(state: AgentState, runtime: Runtime[AgentContext]) -> dict:
     personal = _minmax(np.asarray(personal, dtype=np.float64))
     popularity = ctx.popularity_norm
     prefs = state.get("prefs", {})
+    prior = conversation_scores(ctx.prior, prefs, ctx.options.co_mention_weight)
+    conversation = _minmax(prior[positions]) if prior is not None and len(candidates) else np.zeros(len(candidates))
     liked_genres = frozenset(g for i in prefs.get("liked_items", [])[-3:] for g in ctx.catalogue.items[i].genres)
     scored = []
-    for candidate, score, side in zip(candidates, personal, sides, strict=True):
+    for candidate, score, side, said in zip(candidates, personal, sides, conversation, strict=True):
         item = ctx.catalogue.items[candidate["item_id"]]
         quality = popularity.get(item.item_id, 0.0)
-        scored.append({**candidate, "personal": float(score), "popularity": quality,
+        scored.append({**candidate, "personal": float(score), "popularity": quality, "conversation": float(said),
                        "preference": preference_score(item, prefs, quality, liked_genres, ctx.catalogue.genre_idf),
                        "personal_source": source, "profile_side": side})
     return {"scored": scored}

@@ -10,18 +10,30 @@ from ..context import AgentContext
 from ..preferences import constraints_of
 from ..state import AgentState
 
+WEIGHTS = {
+    "history_only": {"similarity": 0.0, "personal": 0.65, "popularity": 0.15, "preference": 0.2, "conversation": 0.0},
+    "known": {"similarity": 0.35, "personal": 0.35, "popularity": 0.1, "preference": 0.2, "conversation": 0.0},
+    "liked": {"similarity": 0.3, "personal": 0.25, "popularity": 0.1, "preference": 0.3, "conversation": 0.3},
+    "anonymous": {"similarity": 0.45, "personal": 0.0, "popularity": 0.1, "preference": 0.3, "conversation": 0.3},
+}
+"""Signal weights by what is known of the person; "conversation" is the conversation prior (tuned on ReDial
+validation dialogues; see reports/dialogues/)."""
+
+
+SIMILAR_TO_NAMED_RELEVANCE = 1.0
+"""MMR relevance weight when the person named films to go from: they asked for similar films, so relevance
+alone orders them (with variety on, a popular but unrelated film took the last slot of "like Star Wars")."""
+
 
 def weights_for(state: AgentState, history_only: bool) -> dict[str, float]:
     """Signal weights: lean on the personal score when there is a person to lean on."""
-    known = state.get("user_id") is not None
-    liked = bool(state.get("prefs", {}).get("liked_items"))
     if history_only:
-        return {"similarity": 0.0, "personal": 0.65, "popularity": 0.15, "preference": 0.2}
-    if known:
-        return {"similarity": 0.35, "personal": 0.35, "popularity": 0.1, "preference": 0.2}
-    if liked:
-        return {"similarity": 0.3, "personal": 0.25, "popularity": 0.15, "preference": 0.3}
-    return {"similarity": 0.45, "personal": 0.0, "popularity": 0.25, "preference": 0.3}
+        return WEIGHTS["history_only"]
+    if state.get("user_id") is not None:
+        return WEIGHTS["known"]
+    if state.get("prefs", {}).get("liked_items"):
+        return WEIGHTS["liked"]
+    return WEIGHTS["anonymous"]
 
 
 def rerank(state: AgentState, runtime: Runtime[AgentContext]) -> dict:
@@ -36,11 +48,14 @@ def rerank(state: AgentState, runtime: Runtime[AgentContext]) -> dict:
         records.append(CandidateRecord(item_id=item.item_id, title=item.title, year=item.year,
                                        genres=list(item.genres), similarity=c["similarity"],
                                        personal=c["personal"], popularity=c["popularity"],
-                                       preference=c["preference"]))
+                                       preference=c["preference"], conversation=c.get("conversation", 0.0)))
     if ctx.options.retrieval_only:
-        weights, diversity = {"similarity": 1.0, "personal": 0.0, "popularity": 0.0, "preference": 0.0}, 1.0
+        weights = {"similarity": 1.0, "personal": 0.0, "popularity": 0.0, "preference": 0.0, "conversation": 0.0}
+        diversity = 1.0
     else:
         weights, diversity = weights_for(state, history_only), ctx.settings.mmr_lambda
+        if state.get("prefs", {}).get("liked_items") and state.get("user_id") is None:
+            diversity = SIMILAR_TO_NAMED_RELEVANCE
     request = RerankRequest(request=state.get("message", ""), candidates=records, top_n=top_n, weights=weights,
                             diversity=diversity)
     ordered = ctx.provider.rerank(request)

@@ -1,7 +1,10 @@
-"""Node retrieve: about a hundred candidates that satisfy every hard constraint.
+"""Node retrieve: the candidates (a few hundred at most) that satisfy every hard constraint.
 
-A stated wish is searched in the vector index with the constraints as `where` filters; a known user who
-states nothing ("surprise me") gets candidates from their personal ranker over the whole catalogue.
+A stated wish is searched in the vector index with the constraints as `where` filters. Two more sources join
+it, so that what the person said can reach films the query text does not describe: the films real people
+recommend in conversation given the films named so far (the conversation prior), and the films co-rated with
+the ones the person liked (the personal ranker). A known user who states nothing ("surprise me") gets
+candidates from their personal ranker over the whole catalogue.
 """
 
 from __future__ import annotations
@@ -11,11 +14,15 @@ from dataclasses import replace
 import numpy as np
 from langgraph.runtime import Runtime
 
+from convrec.core.llm import PreferenceUpdate
 from convrec.retrieval.query import Constraints
 
 from ..context import AgentContext
-from ..preferences import constraints_of, describe, query_text
+from ..preferences import constraints_of, conversation_scores, describe, query_text
 from ..state import AgentState
+from .update_preferences import REQUEST_KEYS, merge
+
+SIDE_SOURCES = 50  # candidates each extra source (conversation prior, liked films' neighbours) adds at most
 
 
 def history_positions(ctx: AgentContext, state: AgentState) -> tuple[np.ndarray, np.ndarray]:
@@ -34,8 +41,36 @@ def history_positions(ctx: AgentContext, state: AgentState) -> tuple[np.ndarray,
 
 
 def retrieve(state: AgentState, runtime: Runtime[AgentContext]) -> dict:
-    """Fill `candidates`; when none exist, say plainly that nothing matches."""
+    """Fill `candidates`; when none exist, say plainly that nothing matches.
+
+    When this turn worked on an earlier request and the two together admit nothing ("I also like comedies,
+    thrillers and sci-fi" after an action request), the turn starts the request afresh from what it says
+    (exclusions stay) and the reply says so. Years outside the catalogue, once answered, are dropped, so one
+    "any good 2017 movies?" does not empty every later answer.
+    """
     ctx = runtime.context
+    found = _retrieve(ctx, state)
+    if found["candidates"]:
+        return found
+    understanding = state.get("understanding", {})
+    earlier = state.get("prefs", {})
+    if understanding.get("new_request") is False and any(earlier.get(k) for k in REQUEST_KEYS):
+        fresh = merge({k: v for k, v in earlier.items() if k not in REQUEST_KEYS},  # type: ignore[arg-type]
+                      PreferenceUpdate(**understanding), [], new_request=True)
+        retry = _retrieve(ctx, {**state, "prefs": fresh})
+        if retry["candidates"]:
+            dropped = ", ".join(found.get("constraints_note") or describe(earlier))
+            return {**retry, "prefs": fresh, "notes": [f"Nothing fits {dropped} together with this, so these go "
+                                                       "by what you just said."]}
+    first, last = ctx.catalogue.year_range
+    low, high = earlier.get("year_min"), earlier.get("year_max")
+    if (low is not None and low > last) or (high is not None and high < first):
+        found["prefs"] = {**earlier, "year_min": None, "year_max": None}
+    return found
+
+
+def _retrieve(ctx: AgentContext, state: AgentState) -> dict:
+    """Candidates for the preferences in `state`, or the reason there are none."""
     constraints = constraints_of(state, ctx.catalogue)
     prefs = state.get("prefs", {})
     note = describe(prefs)
@@ -44,7 +79,7 @@ def retrieve(state: AgentState, runtime: Runtime[AgentContext]) -> dict:
         if constraints.is_impossible(ctx.catalogue.year_range):
             return _no_match(note, f"The catalogue only has films released from {first} to {last}.")
         return _no_match(note, "No genre can be both wanted and excluded.")
-    stated = any(prefs.get(k) for k in ("genres_wanted", "moods", "keywords", "liked_items"))
+    stated = any(prefs.get(k) for k in ("genres_wanted", "moods", "keywords", "liked_items", "mentions"))
     if not stated and state.get("user_id") is not None:
         candidates = _from_history(ctx, state, constraints)
     else:
@@ -57,10 +92,54 @@ def retrieve(state: AgentState, runtime: Runtime[AgentContext]) -> dict:
             embedding = blended / max(float(np.linalg.norm(blended)), 1e-9)
         hits = ctx.index.search(text, constraints=constraints, n=ctx.settings.candidates, query_embedding=embedding)
         candidates = [{"item_id": h.item_id, "similarity": float(h.similarity)} for h in hits]
+        if not ctx.options.retrieval_only:
+            candidates += _side_candidates(ctx, state, constraints, embedding, {c["item_id"] for c in candidates})
+    candidates = _like_the_named(ctx, prefs, candidates)
     if not candidates:
         return _no_match(note, ("No film meets all of " + ", ".join(note) + "." if note else "")
                          + _relaxation_hint(ctx, constraints))
     return {"candidates": candidates, "constraints_note": note}
+
+
+def _like_the_named(ctx: AgentContext, prefs: dict, candidates: list[dict]) -> list[dict]:
+    """"Something like Star Wars" with no genre of its own: keep films that share a genre with the films named
+    (when any do), so a generally popular film never passes for a similar one."""
+    liked = prefs.get("liked_items", [])[-3:]
+    if not liked or prefs.get("genres_wanted"):
+        return candidates
+    genres = {g for i in liked for g in ctx.catalogue.items[i].genres}
+    kept = [c for c in candidates if genres & set(ctx.catalogue.items[c["item_id"]].genres)]
+    return kept or candidates
+
+
+def _side_candidates(ctx: AgentContext, state: AgentState, constraints: Constraints, embedding: np.ndarray,
+                     taken: set[int]) -> list[dict]:
+    """Films the conversation prior and the liked films' neighbours rank highest, with their query similarity."""
+    prefs = state.get("prefs", {})
+    sources: list[np.ndarray] = []
+    conversation = conversation_scores(ctx.prior, prefs, ctx.options.co_mention_weight)
+    if conversation is not None:
+        sources.append(conversation)
+    if prefs.get("liked_items"):
+        positions, weights = history_positions(ctx, state)
+        sources.append(np.asarray(ctx.personal.score_history(positions, None, weights), dtype=np.float64))
+    added: list[int] = []
+    for scores in sources:
+        count = 0
+        for position in np.argsort(-scores, kind="stable"):
+            if scores[position] <= 0 or count >= SIDE_SOURCES:
+                break
+            item_id = int(ctx.interactions.item_ids[position])
+            item = ctx.catalogue.items.get(item_id)
+            if item_id in taken or item is None or not constraints.admits(item):
+                continue
+            taken.add(item_id)
+            added.append(item_id)
+            count += 1
+    if not added:
+        return []
+    similarity = ctx.index.embeddings(added) @ embedding
+    return [{"item_id": i, "similarity": float(s)} for i, s in zip(added, similarity, strict=True)]
 
 
 def _from_history(ctx: AgentContext, state: AgentState, constraints: Constraints) -> list[dict]:

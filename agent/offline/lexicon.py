@@ -11,7 +11,9 @@ GENRE_WORDS: dict[str, tuple[str, ...]] = {
     "action": ("Action",), "action movie": ("Action",), "actioner": ("Action",),
     "adventure": ("Adventure",), "adventures": ("Adventure",),
     "animation": ("Animation",), "animated": ("Animation",), "cartoon": ("Animation",), "cartoons": ("Animation",),
-    "kids": ("Children's",), "children": ("Children's",), "childrens": ("Children's",), "family": ("Children's",),
+    "kids": ("Children's",), "children": ("Children's",), "childrens": ("Children's",), "children's": ("Children's",),
+    "family": ("Children's",), "kiddie": ("Children's",), "kiddy": ("Children's",), "kid-friendly": ("Children's",),
+    "kid friendly": ("Children's",),
     "comedy": ("Comedy",), "comedies": ("Comedy",), "sitcom": ("Comedy",),
     "crime": ("Crime",), "heist": ("Crime",), "gangster": ("Crime",), "gangsters": ("Crime",), "mob": ("Crime",),
     "documentary": ("Documentary",), "documentaries": ("Documentary",), "docs": ("Documentary",),
@@ -21,10 +23,15 @@ GENRE_WORDS: dict[str, tuple[str, ...]] = {
     "horror": ("Horror",), "horrors": ("Horror",), "slasher": ("Horror",),
     "musical": ("Musical",), "musicals": ("Musical",),
     "mystery": ("Mystery",), "mysteries": ("Mystery",), "whodunit": ("Mystery",), "detective": ("Mystery",),
-    "romance": ("Romance",), "romances": ("Romance",), "romantic comedy": ("Comedy", "Romance"),
-    "rom-com": ("Comedy", "Romance"), "romcom": ("Comedy", "Romance"), "love story": ("Romance",),
+    "romance": ("Romance",), "romances": ("Romance",), "romantics": ("Romance",),
+    "romantic comedy": ("Comedy", "Romance"),
+    "romantic comedies": ("Comedy", "Romance"), "rom-com": ("Comedy", "Romance"), "rom-coms": ("Comedy", "Romance"),
+    "romcom": ("Comedy", "Romance"), "romcoms": ("Comedy", "Romance"), "rom com": ("Comedy", "Romance"),
+    "rom coms": ("Comedy", "Romance"), "love story": ("Romance",), "love stories": ("Romance",),
+    "chick flick": ("Romance",), "chick flicks": ("Romance",),
     "sci-fi": ("Sci-Fi",), "scifi": ("Sci-Fi",), "sci fi": ("Sci-Fi",), "science fiction": ("Sci-Fi",),
-    "science-fiction": ("Sci-Fi",), "sf": ("Sci-Fi",),
+    "science-fiction": ("Sci-Fi",), "sf": ("Sci-Fi",), "syfy": ("Sci-Fi",), "sci-fy": ("Sci-Fi",),
+    "scify": ("Sci-Fi",), "sci fy": ("Sci-Fi",),
     "thriller": ("Thriller",), "thrillers": ("Thriller",),
     "war": ("War",), "war movie": ("War",), "war film": ("War",),
     "western": ("Western",), "westerns": ("Western",), "cowboy": ("Western",), "cowboys": ("Western",),
@@ -46,14 +53,14 @@ _MOOD_GROUPS: list[tuple[str, tuple[str, ...], tuple[str, ...], tuple[str, ...]]
     ("scary", ("scary", "scarier", "spooky", "creepy", "frightening", "terrifying", "chilling"),
      ("Horror", "Thriller"), ("Children's", "Musical")),
     ("exciting", ("exciting", "thrilling", "action-packed", "action packed", "intense", "adrenaline",
-                  "fast-paced", "fast paced", "gripping", "suspenseful", "explosive"),
+                  "fast-paced", "fast paced", "gripping", "suspenseful", "suspense", "explosive", "tense"),
      ("Action", "Thriller", "Adventure"), ("Documentary", "Musical")),
     ("violent", ("violent", "violence", "gory", "gore", "bloody", "brutal"),
      ("Action", "Crime", "War", "Horror", "Thriller"), ("Children's",)),
     ("moving", ("sad", "tearjerker", "tear-jerker", "moving", "emotional", "touching", "heartfelt",
                 "heartwarming", "heart-warming", "poignant", "cry"),
      ("Drama", "Romance"), ()),
-    ("romantic", ("romantic", "date night", "date-night", "love"), ("Romance",), ("Horror", "War")),
+    ("romantic", ("romantic", "date night", "date-night", "in love"), ("Romance",), ("Horror", "War")),
 ]
 for _mood, _words, _boost, _avoid in _MOOD_GROUPS:
     for _word in _words:
@@ -62,9 +69,29 @@ for _mood, _words, _boost, _avoid in _MOOD_GROUPS:
 MOOD_BOOSTS: dict[str, tuple[str, ...]] = {m: b for m, _, b, _ in _MOOD_GROUPS}
 MOOD_AVOIDS: dict[str, tuple[str, ...]] = {m: a for m, _, _, a in _MOOD_GROUPS}
 
-NEGATIONS = ("no", "not", "nothing", "without", "except", "avoid", "never", "dont", "don't", "hate",
-             "no more", "anything but", "none", "skip", "too", "less", "fewer", "exclude", "excluding",
-             "minus", "isn't", "isnt", "aren't", "arent", "nor", "non")
+# Era words: phrase -> (mood when wanted, mood when negated: "not too old" wants recent films). "older" and
+# "newer" are relative to the previous picks; "classic" and "recent" lean on the release year.
+ERA_WORDS: dict[str, tuple[str, str]] = {
+    "old": ("classic", "recent"), "older": ("older", "newer"), "earlier": ("older", "newer"),
+    "classic": ("classic", "recent"), "classics": ("classic", "recent"), "old school": ("classic", "recent"),
+    "old-school": ("classic", "recent"), "oldies": ("classic", "recent"),
+    "new": ("recent", "classic"), "newer": ("newer", "older"), "more recent": ("newer", "older"),
+    "recent": ("recent", "classic"),
+}
+
+# A negation cue and how many words may stand between it and the genre, mood or era it rules out:
+# "not really a big fan of sci-fi" needs five, "no more horror" one.
+NEGATION_CUES: dict[str, int] = {
+    "no": 3, "nothing": 3, "none": 3, "without": 3, "except": 3, "excluding": 3, "exclude": 3, "minus": 2,
+    "avoid": 3, "skip": 3, "nor": 3, "neither": 3, "hate": 3, "hated": 3, "hates": 3, "dislike": 3,
+    "disliked": 3, "too": 1, "overly": 1, "less": 1, "fewer": 2, "non": 1,
+    "not": 5, "never": 5, "dont": 5, "don't": 5, "doesn't": 5, "doesnt": 5, "didn't": 5, "didnt": 5,
+    "isn't": 5, "isnt": 5, "aren't": 5, "arent": 5, "wasn't": 5, "wasnt": 5, "won't": 5, "wont": 5,
+    "wouldn't": 5, "wouldnt": 5, "can't": 5, "cant": 5, "cannot": 5, "couldn't": 5, "shouldn't": 5,
+    "other than": 3, "rather than": 3, "instead of": 3, "sick of": 3, "tired of": 3, "fed up with": 3,
+    "stay away from": 3, "steer clear of": 3, "pass on": 2,
+}
+NEGATIONS = tuple(NEGATION_CUES) + ("anything but",)
 
 SURPRISE_WORDS = ("surprise me", "anything", "whatever", "dealer's choice", "you choose", "you pick",
                   "up to you", "doesn't matter", "dont care", "don't care", "any film", "any movie",

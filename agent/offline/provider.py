@@ -17,22 +17,23 @@ from convrec.core.llm import (
 from .explain import explain
 from .reply import write_reply
 from .rerank import EmbeddingLookup, rerank
-from .understand import IntentPredictor, understand
+from .understand import IntentPredictor, StancePredictor, understand
 
 
 @dataclass
 class OfflineProvider:
-    """Trained intent classifier + lexicons + fusion rerank + fact selection + templates."""
+    """Trained act and stance classifiers + mention finder + lexicons + fusion rerank + fact selection + templates."""
 
     catalogue: Catalogue
     predict_intent: IntentPredictor
     embeddings_of: EmbeddingLookup
+    predict_stance: StancePredictor | None = None
     name: str = "offline"
-    model: str = "intent-classifier+lexicons"
+    model: str = "act+stance classifiers, lexicons"
 
     def understand(self, request: UnderstandRequest) -> Understanding:
-        """Classify the intent and fill the slots of a message."""
-        return understand(request, self.catalogue, self.predict_intent)
+        """Classify the act, find the films named and the stance towards each, and fill the other slots."""
+        return understand(request, self.catalogue, self.predict_intent, self.predict_stance)
 
     def rerank(self, request: RerankRequest) -> list[int]:
         """Fuse candidate signals and diversify."""

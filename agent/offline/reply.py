@@ -7,17 +7,25 @@ from convrec.core.llm import ReplyRequest
 
 def write_reply(request: ReplyRequest) -> str:
     """Compose the reply for one turn from its kind, titles and facts."""
+    text = _compose(request)
+    return "\n".join([*request.notes, text]) if request.notes else text
+
+
+def _compose(request: ReplyRequest) -> str:
     facts = request.facts
+    lines = [f"{i}. {title}" for i, title in enumerate(request.titles, start=1)]
     match request.kind:
         case "recommendations":
             intro = f"Here are {len(request.titles)} picks" + (f" ({'; '.join(facts)})" if facts else "") + ":"
-            lines = [f"{i}. {title}" for i, title in enumerate(request.titles, start=1)]
             return "\n".join([intro, *lines, "Tell me if you've seen any, or what to change."])
         case "no_match":
             reason = f" {facts[0]}" if facts else ""
             return f"Nothing in the catalogue matches that.{reason} Try widening the years or genres."
         case "elicit":
-            return facts[0] if facts else "What kind of film are you in the mood for?"
+            question = facts[0] if facts else "What kind of film are you in the mood for?"
+            if not lines:
+                return question
+            return "\n".join([question, "Meanwhile, a few films people often recommend:", *lines])
         case "item_answer" | "why":
             return " ".join(facts)
         case "unknown_item":

@@ -9,7 +9,8 @@ import numpy as np
 
 from convrec.core.llm import RerankRequest
 
-DEFAULT_WEIGHTS = {"similarity": 0.45, "personal": 0.25, "popularity": 0.15, "preference": 0.15}
+DEFAULT_WEIGHTS = {"similarity": 0.45, "personal": 0.25, "popularity": 0.15, "preference": 0.15, "conversation": 0.0}
+SIGNALS = tuple(DEFAULT_WEIGHTS)
 
 EmbeddingLookup = Callable[[list[int]], np.ndarray]
 
@@ -17,12 +18,9 @@ EmbeddingLookup = Callable[[list[int]], np.ndarray]
 def fused_scores(request: RerankRequest) -> np.ndarray:
     """Weighted sum of the candidate signals (weights from the request, defaults otherwise)."""
     weights = {**DEFAULT_WEIGHTS, **request.weights}
-    signals = np.array(
-        [[c.similarity, c.personal, c.popularity, c.preference] for c in request.candidates], dtype=np.float64
-    ).reshape(-1, 4)
-    vector = np.array([weights["similarity"], weights["personal"], weights["popularity"],
-                       weights["preference"]])
-    return signals @ vector
+    signals = np.array([[getattr(c, name) for name in SIGNALS] for c in request.candidates],
+                       dtype=np.float64).reshape(-1, len(SIGNALS))
+    return signals @ np.array([weights[name] for name in SIGNALS])
 
 
 def mmr_order(relevance: np.ndarray, embeddings: np.ndarray, k: int, relevance_weight: float) -> list[int]:

@@ -7,25 +7,75 @@ text left after titles are cut out, so "Star Wars" never reads as the genre War.
 from __future__ import annotations
 
 import re
+from collections.abc import Sequence
 from dataclasses import dataclass
+from functools import cache
 
-from convrec.core.catalogue import Catalogue, TitleMatch
+from rapidfuzz.distance import OSA, Levenshtein
+
+from convrec.core.catalogue import Catalogue
 from convrec.core.llm import PreferenceUpdate
+from convrec.core.mentions import Mention, find_mentions
 
-from .lexicon import GENRE_WORDS, MOODS, NEGATIONS, STOPWORDS, SURPRISE_WORDS
+from .lexicon import ERA_WORDS, GENRE_WORDS, MOODS, NEGATION_CUES, NEGATIONS, STOPWORDS, SURPRISE_WORDS
 
 _WORD = re.compile(r"[a-z0-9][a-z0-9'\-]*")
-_CLAUSE_BREAK = {",", ";", ".", "!", "?", "but", "though", "although", "however"}
-_YEAR = r"(1[89]\d\d|2[01]\d\d)"
-_RANGE = re.compile(rf"\b(?:between|from)?\s*{_YEAR}\s*(?:-|–|to|and|until|till)\s*{_YEAR}\b")
-_DECADE = re.compile(r"\b(early|mid|late)?[\s-]*(?:(1[89]|20)|')?(\d)0'?s\b")
+_YEAR = r"1[89]\d\d|2[01]\d\d"
 _DECADE_WORDS = {"twenties": 1920, "thirties": 1930, "forties": 1940, "fifties": 1950, "sixties": 1960,
-                 "seventies": 1970, "eighties": 1980, "nineties": 1990}
-_AFTER = re.compile(
-    rf"\b(after|since|post|newer than|later than|from)\s*-?\s*(?:the year\s+)?{_YEAR}\b(\s*on(?:wards?)?)?")
-_BEFORE = re.compile(
-    rf"\b(before|pre|older than|earlier than|until|till|up to|prior to)\s*-?\s*(?:the year\s+)?{_YEAR}\b")
-_EXACT = re.compile(rf"\b(?:in|released in|from|made in|of)?\s*{_YEAR}\b")
+                 "seventies": 1970, "eighties": 1980, "nineties": 1990, "noughties": 2000}
+_PARTS = {"early": (0, 4), "mid": (3, 7), "late": (5, 9)}
+# One decade ("80s", "'80s", "1980's", "eighties", "mid-90s") or one year.
+_YEAR_ATOM = re.compile(
+    r"(?<![\w'])(?:(?P<part>early|mid|late)[\s-]+(?:the\s+)?)?"
+    r"(?:(?P<century>1[89]|20)(?P<digit>\d)0'?s|'?(?P<short>\d)0'?s|(?P<word>" + "|".join(_DECADE_WORDS) + ")"
+    rf"|(?P<year>{_YEAR}))(?![\w'])")
+_RANGE_JOIN = re.compile(r"\s*(?:-|–|—|to|through|thru|until|till)\s*(?:the\s+)?")
+_AND_JOIN = re.compile(r"\s*and\s+(?:the\s+)?")
+_SHORT_END = re.compile(r"\s*[-–]\s*(\d\d)(?![\w'])")  # "1990-95"
+_PREFIX = re.compile(
+    r"\b(?P<op>after|post|newer than|later than|more recent than|since|before|pre|older than|earlier than|"
+    r"prior to|up until|until|till|til|up to|through)\s*-?\s*(?:the\s+)?(?:year\s+)?$")
+_PREFIX_OPS = {"after": "after", "post": "after", "newer than": "after", "later than": "after",
+               "more recent than": "after", "since": "since", "before": "before", "pre": "before",
+               "older than": "before", "earlier than": "before", "prior to": "before"}  # the rest: until
+_SUFFIX = re.compile(
+    r"\s*(?:(?P<since>\+|(?:and|or) (?:later|newer|after|up|above|beyond|more recent)\b|onwards?\b|forward\b|"
+    r"to (?:now|today|date|the present|present)\b)|(?P<on>on\b)"
+    r"|(?P<until>(?:and|or) (?:earlier|older|before|prior)\b))")
+_MARK = "§"  # stands for one year expression in the text the scopes are read from
+_TOKEN = re.compile(rf"{_MARK}\d+|[a-z0-9](?:[a-z0-9'\-]*[a-z0-9])?|[,;:.!?()/&–—]|(?<!\S)-(?!\S)")
+_BREAKS = {";", ":", ".", "!", "?", "(", ")", "-", "–", "—"}
+_COORDINATORS = {"or", "and", "nor", "/", "&"}
+_GENERIC = {"movie", "movies", "film", "films", "flick", "flicks", "stuff", "one", "ones", "genre", "genres",
+            "type", "types", "kind", "kinds", "sort", "show", "shows", "thing", "things", "scenes", "elements",
+            "style", "fare", "series", "content", "themes", "picture", "pictures"}
+_LIST_FILLERS = {"a", "an", "the", "any", "anything", "something", "even", "more", "really", "very", "much",
+                 "other", "with", "of", "for", "kind", "sort", "type", "stuff", "particularly", "super"}
+# Before its term, these end a negation: the negated thing is something else ("haven't seen it", "don't mind
+# horror", "not that one").
+_CANCELLERS = {"seen", "saw", "heard", "hear", "watched", "know", "knew", "sure", "remember", "mind", "matter",
+               "only", "just", "necessarily", "bad", "picky", "wait", "worry", "worried", "forget", "miss",
+               "afraid", "scared", "opposed", "against", "care"}
+_OBJECTS = {"those", "these", "them", "it", "it's", "its", "they", "that", "that's", "thats", "this", "he", "she",
+            "him", "his", "her"}
+# "horror is not my thing", "westerns aren't really for me": a negation after its genre
+_DENIED_AFTER = re.compile(
+    r"(?:(?:is|are|was|were|'s) )?(?:not|never|isn't|isnt|aren't|arent|wasn't) (?:really |exactly |quite )?"
+    r"(?:my|for me)\b")
+_CONTRASTS = {"but", "though", "although", "however", "instead", "rather", "yet", "whereas", "prefer",
+              "preferably", "maybe", "perhaps", "otherwise"}
+_SUBJECTS = {"i", "i'm", "im", "i've", "ive", "i'd", "i'll", "we", "we're", "we've", "it", "it's", "its", "that",
+             "that's", "thats", "this", "you", "they", "there", "there's", "he", "she", "yes", "yeah"}
+_PARTICLE_FILLERS = {"really", "thanks", "thank", "you", "exactly", "yet"}
+_ERA_NOT_BEFORE = {"actor", "actors", "actress", "actresses", "man", "men", "woman", "women", "guy", "guys",
+                   "daughter", "son", "friend", "friends", "year", "years", "day", "days", "times", "to", "that",
+                   "version", "versions", "age"}
+_PHRASE_KINDS = {**{p: "genre" for p in GENRE_WORDS}, **{p: "mood" for p in MOODS}, **{p: "era" for p in ERA_WORDS}}
+_LONGEST = max(len(p.split()) for p in _PHRASE_KINDS)
+_SPELLABLE = sorted(p for p in [*GENRE_WORDS, *MOODS] if " " not in p and len(p) >= 5)
+_KNOWN = STOPWORDS | set(_PHRASE_KINDS) | set(NEGATION_CUES) | _GENERIC | _CANCELLERS | _CONTRASTS | _SUBJECTS
+_MISSPELLING_GUARD = frozenset({"mastery", "thrilled", "auction", "actions", "comely", "mowing", "twister", "violet",
+                                "lighted", "darken", "slashed", "slashes", "griping"})
 _HASH_RANK = re.compile(r"(?:#|\b(?:number|no\.?|num|pick|option|film|movie)\s*#?\s*)(\d{1,2})\b")
 _ORDINALS = {"first": 1, "1st": 1, "second": 2, "2nd": 2, "third": 3, "3rd": 3, "fourth": 4, "4th": 4,
              "fifth": 5, "5th": 5, "sixth": 6, "6th": 6, "last": -1, "top": 1}
@@ -43,31 +93,46 @@ _WHY_CUES = ("why", "explain", "what makes", "how come", "reason")
 _ALL_PREVIOUS = re.compile(
     r"\b(seen|saw|watched)\s+(it|that|them|those|these|all|all of them|every one|everything)\b|"
     r"\bnone of (these|those|them)\b|\bnot (that|this|these|those)( one| ones)?\b|^\s*(seen it|nah|nope)\b")
-_QUOTED = re.compile(r"[\"“”']([^\"“”']{2,80})[\"“”']")
+_QUOTED = re.compile(r"(?<![\w'])[\"“”']([^\"“”']{2,80})[\"“”'](?![\w'])")  # not the ' of "haven't"
 _ABOUT_SPAN = re.compile(
     r"\b(?:about|know|is|was|did|of|on|for|called|named|watch|seen)\s+(?:the (?:film|movie)\s+)?"
     r"(?P<span>[A-Za-z0-9][^?!.]{1,80})")
 
 
 @dataclass(frozen=True)
-class _Token:
-    text: str
-    start: int
+class _Years:
+    """A year expression: the inclusive years it names and how it bounds them (in, after, since, before, until)."""
+
+    low: int
+    high: int
+    op: str
 
 
-def extract_preferences(message: str, catalogue: Catalogue, previous_picks: list[int]) -> PreferenceUpdate:
-    """Read every slot a message fills; ranks are resolved later against the previous answer."""
-    titles = catalogue.find_titles_in_text(message)
-    text = _cut_spans(message, titles).lower()
+@dataclass(frozen=True)
+class _Term:
+    """A genre, mood, era word or year expression found at tokens `first..last`."""
+
+    kind: str
+    key: str
+    first: int
+    last: int
+    years: _Years | None = None
+
+
+def extract_preferences(message: str, catalogue: Catalogue, previous_picks: list[int],
+                        mentions: Sequence[Mention] | None = None) -> PreferenceUpdate:
+    """Read the slots a message fills besides its films; ranks are resolved later against the previous answer.
+
+    The films it names (`mentions`, found here when not given) are blanked out first, so their words and years
+    never read as genres, moods or eras; what the person thinks of each film is the caller's to read.
+    """
+    found = find_mentions(message, catalogue) if mentions is None else mentions
+    text = _blank(message, [(m.start, m.end) for m in found]).lower()
     update = PreferenceUpdate()
-    _fill_titles(update, message, titles)
-    _fill_years(update, text)
-    _fill_genres_and_moods(update, text)
+    _fill_constraints(update, text)
     _fill_ranks(update, message.lower(), previous_picks)
     update.wants_surprise = any(word in text for word in SURPRISE_WORDS)
     update.keywords = _keywords(text)
-    if titles:
-        update.subject_item = titles[0].item_id
     return update
 
 
@@ -85,16 +150,18 @@ def title_span_guess(message: str) -> str | None:
     words = span.split()
     if not words or all(w.lower() in STOPWORDS for w in words):
         return None
+    # A title is written like one: "Avatar", "The Matrix", "Blade Runner 2049"; "t seen that. What" or "a remake"
+    # are pieces of a sentence, and saying "I don't know a film called 'a remake'" would be nonsense.
+    if not (words[0][:1].isupper() or words[0][:1].isdigit()) or len(words) > 6 or re.search(r"[.,;!?]", span):
+        return None
     return span
 
 
-def _cut_spans(message: str, titles: list[TitleMatch]) -> str:
-    """Blank out matched title spans so their words are not read as genres or moods."""
+def _blank(message: str, spans: Sequence[tuple[int, int]]) -> str:
+    """Blank out film spans (title and written year) so their words are not read as genres, moods or years."""
     out = message
-    for match in titles:
-        position = out.lower().find(match.span.lower())
-        if position >= 0:
-            out = out[:position] + " " * len(match.span) + out[position + len(match.span):]
+    for start, end in spans:
+        out = out[:start] + " " * (end - start) + out[end:]
     return out
 
 
@@ -103,117 +170,326 @@ def _cue_before(lowered: str, position: int, cues: tuple[str, ...], window: int 
     return any(re.search(rf"\b{re.escape(cue)}\b", before) for cue in cues)
 
 
-def _nearest_cue(lowered: str, position: int, window: int = 40) -> str | None:
-    """Name the kind of the cue word closest before `position`: seen, dislike, like or why."""
-    before = lowered[max(0, position - window):position]
-    best: tuple[int, str] | None = None
-    for kind, cues in (("seen", _SEEN_CUES), ("dislike", _DISLIKE_CUES), ("like", _LIKE_CUES),
-                       ("why", _WHY_CUES)):
-        for cue in cues:
-            for found in re.finditer(rf"\b{re.escape(cue)}\b", before):
-                end = found.end()
-                if best is None or end > best[0] or (end == best[0] and kind == "dislike"):
-                    best = (end, kind)
-    return best[1] if best else None
+def _fill_constraints(update: PreferenceUpdate, text: str) -> None:
+    """Fill genres, moods, eras and years, each with the polarity and direction that its own scope gives it.
 
-
-def _fill_titles(update: PreferenceUpdate, message: str, titles: list[TitleMatch]) -> None:
-    lowered = message.lower()
-    for match in titles:
-        position = lowered.find(match.span.lower())
-        kind = _nearest_cue(lowered, position if position >= 0 else 0)
-        if kind == "seen":
-            update.seen_items.append(match.item_id)
-        elif kind == "dislike":
-            update.disliked_items.append(match.item_id)
-        elif kind != "why":
-            update.liked_items.append(match.item_id)
-
-
-def _fill_years(update: PreferenceUpdate, text: str) -> None:
-    consumed = text
-    if match := _RANGE.search(consumed):
-        low, high = sorted((int(match.group(1)), int(match.group(2))))
-        update.year_min, update.year_max = low, high
-        consumed = consumed.replace(match.group(0), " ")
-    for match in _DECADE.finditer(consumed):
-        part, century, digit = match.group(1), match.group(2), int(match.group(3))
-        base = (int(century) * 100 if century else (2000 if digit < 3 and century == "20" else 1900)) + digit * 10
-        low, high = {"early": (0, 4), "mid": (3, 7), "late": (5, 9)}.get(part or "", (0, 9))
-        update.year_min, update.year_max = base + low, base + high
-        consumed = consumed.replace(match.group(0), " ")
-    for word, base in _DECADE_WORDS.items():
-        if re.search(rf"\b{word}\b", consumed):
-            update.year_min, update.year_max = base, base + 9
-    if match := _AFTER.search(consumed):
-        inclusive = match.group(1) in {"since", "from"}
-        if match.group(1) != "from" or match.group(3):
-            update.year_min = int(match.group(2)) + (0 if inclusive else 1)
-            consumed = consumed.replace(match.group(0), " ")
-    if match := _BEFORE.search(consumed):
-        inclusive = match.group(1) in {"until", "till", "up to"}
-        update.year_max = int(match.group(2)) - (0 if inclusive else 1)
-        consumed = consumed.replace(match.group(0), " ")
-    if update.year_min is None and update.year_max is None and (match := _EXACT.search(consumed)):
-        update.year_min = update.year_max = int(match.group(1))
-    for word, mood in (("older", "older"), ("earlier", "older"), ("newer", "newer"), ("more recent", "newer"),
-                       ("recent", "recent"), ("classic", "classic"), ("old", "classic"), ("new", "recent")):
-        if re.search(rf"\b{word}\b", consumed) and mood not in update.moods:
-            update.moods.append(mood)
-            break
-
-
-def _tokens(text: str) -> list[_Token]:
-    tokens = []
-    for match in re.finditer(r"[a-z0-9][a-z0-9'\-]*|[,;.!?]", text):
-        tokens.append(_Token(match.group(0), match.start()))
-    return tokens
-
-
-def _negated(tokens: list[_Token], index: int) -> bool:
-    """Whether the term at `index` sits inside a negation ("no horror", "nothing too violent")."""
-    for back in range(1, 4):
-        j = index - back
-        if j < 0 or tokens[j].text in _CLAUSE_BREAK:
-            return False
-        word = tokens[j].text
-        if word in NEGATIONS or word.endswith("n't"):
-            follower = tokens[j + 1].text if j + 1 < len(tokens) else ""
-            return not (word in {"nothing", "anything", "none"} and follower == "but")
-    return False
-
-
-def _fill_genres_and_moods(update: PreferenceUpdate, text: str) -> None:
-    tokens = _tokens(text)
-    words = [t.text for t in tokens]
-    used: set[int] = set()
-    # Longest phrases first, then alphabetical: a set's order changes between processes (hash seeds).
-    phrases = sorted(set(GENRE_WORDS) | set(MOODS), key=lambda p: (-len(p.split()), p))
-    for phrase in phrases:
-        parts = phrase.split()
-        for i in range(len(words) - len(parts) + 1):
-            if words[i:i + len(parts)] != parts or used & set(range(i, i + len(parts))):
-                continue
-            used.update(range(i, i + len(parts)))
-            negated = _negated(tokens, i)
-            if phrase in GENRE_WORDS:
-                target = update.genres_unwanted if negated else update.genres_wanted
-                target.extend(g for g in GENRE_WORDS[phrase] if g not in target)
-                continue
-            mood, boosts, avoids = MOODS[phrase]
-            label = f"not {mood}" if negated else mood
+    A negation reaches a few words ahead, runs on through a list ("neither horror nor thrillers") and stops at
+    a clause break or a contrast, so "no horror, but a comedy" still wants the comedy. Years take their
+    direction from the words around them ("nothing before 1980" is a lower bound, "not from the 90s" an
+    excluded decade).
+    """
+    marked, years = _mark_years(text.replace("’", "'").replace(_MARK, " "))
+    tokens = _tokens(marked)
+    terms = _find_terms(tokens, years)
+    negated = _negations(tokens, {term.first: term for term in terms})
+    stated_years: list[tuple[_Years, bool]] = []
+    for term in terms:
+        flip = negated[term.first]
+        if term.years is not None:
+            stated_years.append((term.years, flip))
+        elif term.kind == "genre":
+            target = update.genres_unwanted if flip else update.genres_wanted
+            target.extend(g for g in GENRE_WORDS[term.key] if g not in target)
+        elif term.kind == "era":
+            label = ERA_WORDS[term.key][1 if flip else 0]
+            if label in {"older", "newer"} and _film_noun_after(tokens, term.last):
+                label = "classic" if label == "older" else "recent"  # "older movies": an era, not "than these"
             if label not in update.moods:
                 update.moods.append(label)
-            favoured, avoided = (avoids, boosts) if negated else (boosts, avoids)
-            update.mood_genres_boost.extend(g for g in favoured if g not in update.mood_genres_boost)
-            update.mood_genres_penalty.extend(g for g in avoided if g not in update.mood_genres_penalty)
+        else:
+            _add_mood(update, term.key, flip)
+    _fill_years(update, stated_years)
+    for pair in ({"classic", "recent"}, {"older", "newer"}):  # "old or new is fine": no leaning
+        if pair <= set(update.moods):
+            update.moods = [m for m in update.moods if m not in pair]
     update.genres_wanted = [g for g in update.genres_wanted if g not in update.genres_unwanted]
-    # "an animated horror", "a romantic comedy", "sci-fi and horror": every genre; "comedy or drama": any.
-    update.genres_match = "any" if re.search(r"\b(or|either)\b", text) else "all"
+    # "an animated horror", "a romantic comedy", "sci-fi and horror": every genre. "comedy or drama", three
+    # genres or more, and tastes ("I like comedy and horror", "comedies, thrillers and sci fi") mean any one.
+    wanted = [t for t in terms if t.kind == "genre" and not negated[t.first]]
+    joined_by_or = any("or" in tokens[a.last + 1:b.first] or "," in tokens[a.last + 1:b.first]
+                       for a, b in zip(wanted, wanted[1:], strict=False))
+    taste = bool(wanted) and any(word in _TASTE_VERBS for word in tokens[max(0, wanted[0].first - 4):wanted[0].first])
+    update.genres_match = "any" if joined_by_or or len(update.genres_wanted) > 2 or taste else "all"
     update.genres_additive = bool(update.genres_wanted) and bool(
         re.search(r"\b(as well|also|too|in addition|plus|and also)\b", text))
     update.mood_genres_boost = [g for g in update.mood_genres_boost if g not in update.mood_genres_penalty
                                 or g in update.genres_wanted]
+
+
+def _add_mood(update: PreferenceUpdate, phrase: str, negated: bool) -> None:
+    mood, boosts, avoids = MOODS[phrase]
+    label = f"not {mood}" if negated else mood
+    if label not in update.moods:
+        update.moods.append(label)
+    favoured, avoided = (avoids, boosts) if negated else (boosts, avoids)
+    update.mood_genres_boost.extend(g for g in favoured if g not in update.mood_genres_boost)
+    update.mood_genres_penalty.extend(g for g in avoided if g not in update.mood_genres_penalty)
+
+
+def _fill_years(update: PreferenceUpdate, stated: list[tuple[_Years, bool]]) -> None:
+    """Turn year expressions into bounds and exclusions.
+
+    Bounds from different expressions intersect ("after 1990 and before 1995"); named spans join ("the late
+    70s or 80s" is 1975-1989) unless the bounds already hold them ("the mid 2000s or earlier, even the 90s").
+    """
+    lows: list[int] = []
+    highs: list[int] = []
+    spans: list[tuple[int, int]] = []
+    for years, negated in stated:
+        low, high, op = years.low, years.high, years.op
+        if op == "in":
+            target = update.years_excluded if negated else spans
+            if (low, high) not in target:
+                target.append((low, high))
+        elif (op, negated) in {("after", False), ("until", True)}:
+            lows.append(high + 1)
+        elif (op, negated) in {("since", False), ("before", True)}:
+            lows.append(low)
+        elif (op, negated) in {("before", False), ("since", True)}:
+            highs.append(low - 1)
+        else:  # ("until", False), ("after", True): "up to 1980", "nothing after 1980"
+            highs.append(high)
+    year_min, year_max = (max(lows) if lows else None), (min(highs) if highs else None)
+    if lows or highs:
+        spans = [(low, high) for low, high in spans
+                 if not ((year_min is None or low >= year_min) and (year_max is None or high <= year_max))]
+    if spans:
+        low, high = min(s[0] for s in spans), max(s[1] for s in spans)
+        year_min = low if year_min is None else max(year_min, low)
+        year_max = high if year_max is None else min(year_max, high)
+    update.year_min, update.year_max = year_min, year_max
+    update.years_excluded.sort()
+
+
+def _mark_years(text: str) -> tuple[str, list[_Years]]:
+    """Replace each year expression, with the words that give it a direction, by a mark ("§0").
+
+    "pre-1970", "older than the 80s", "from 1990 on", "1990-95", "between the 70s and 80s" each become one
+    mark, so that a negation before them ("nothing older than 1980") is read like one before a genre.
+    """
+    atoms = [m for m in _YEAR_ATOM.finditer(text) if not _is_aside(text, m)]
+    parts: list[str] = []
+    found: list[_Years] = []
+    cursor = i = 0
+    while i < len(atoms):
+        low, high = _atom_years(atoms[i])
+        start, end = atoms[i].start(), atoms[i].end()
+        if atoms[i].group("year") and (short := _SHORT_END.match(text, end)) and int(short.group(1)) > low % 100:
+            high, end = low // 100 * 100 + int(short.group(1)), short.end()
+        elif i + 1 < len(atoms) and _joined(text, atoms[i], atoms[i + 1]):
+            i += 1
+            other = _atom_years(atoms[i])
+            low, high, end = min(low, other[0]), max(high, other[1]), atoms[i].end()
+        op = "in"
+        if prefix := _PREFIX.search(text, cursor, start):
+            op, start = _PREFIX_OPS.get(prefix.group("op"), "until"), prefix.start()
+        elif suffix := _SUFFIX.match(text, end):
+            from_on = suffix.group("on") and re.search(r"\bfrom\s+(?:the\s+)?$", text[cursor:start])
+            if suffix.group("since") or from_on:
+                op, end = "since", suffix.end()
+            elif suffix.group("until"):
+                op, end = "until", suffix.end()
+        parts += [text[cursor:start], f" {_MARK}{len(found)} "]
+        found.append(_Years(low, high, op))
+        cursor, i = end, i + 1
+    parts.append(text[cursor:])
+    return "".join(parts), found
+
+
+def _is_aside(text: str, atom: re.Match[str]) -> bool:
+    """A year in brackets belongs to a film ("Hocus Pocus (1993)"); "in my 20s" is an age."""
+    if atom.group("year"):
+        return text[:atom.start()].rstrip().endswith("(") and text[atom.end():].lstrip().startswith(")")
+    return bool(re.search(r"\b(?:my|his|her|their|your|our)\s+$", text[:atom.start()]))
+
+
+def _atom_years(atom: re.Match[str]) -> tuple[int, int]:
+    if atom.group("year"):
+        return int(atom.group("year")), int(atom.group("year"))
+    if atom.group("word"):
+        base = _DECADE_WORDS[atom.group("word")]
+    elif atom.group("century"):
+        base = int(atom.group("century")) * 100 + int(atom.group("digit")) * 10
+    else:
+        digit = int(atom.group("short"))
+        base = 2000 if digit == 0 else 1900 + digit * 10
+    low, high = _PARTS.get(atom.group("part") or "", (0, 9))
+    return base + low, base + high
+
+
+def _joined(text: str, first: re.Match[str], second: re.Match[str]) -> bool:
+    """Whether two year expressions make one range: "1990 to 1995", "70s-80s", "between 1970 and 1979"."""
+    between = text[first.end():second.start()]
+    if _RANGE_JOIN.fullmatch(between):
+        return True
+    return bool(_AND_JOIN.fullmatch(between) and re.search(r"\bbetween\s+(?:the\s+)?$", text[:first.start()]))
+
+
+def _tokens(text: str) -> list[str]:
+    """Words, marks and punctuation; "horror-comedy" and "non-violent" split unless the lexicon knows them."""
+    tokens: list[str] = []
+    for match in _TOKEN.finditer(text):
+        word = match.group(0)
+        if "-" in word and word not in _PHRASE_KINDS and len(word) > 1:
+            tokens += [_spelled(part) for part in word.split("-") if part]
+        else:
+            tokens.append(_spelled(word))
+    return tokens
+
+
+@cache
+def _spelled(word: str) -> str:
+    """Mend a one-letter slip in a genre or mood word ("horroe", "comdey", "sacry"); real words near one
+    ("mastery", "thrilled") are guarded, and short words are left alone."""
+    if len(word) < 5 or not word.isalpha() or word in _KNOWN or word in _MISSPELLING_GUARD:
+        return word
+    for key in _SPELLABLE:
+        if key[0] == word[0] and OSA.distance(word, key) == 1 and (
+                len(word) >= 6 or Levenshtein.distance(word, key) == 2):  # five letters: a swap only
+            return key
+    return word
+
+
+def _find_terms(tokens: list[str], years: list[_Years]) -> list[_Term]:
+    """Find genre, mood and era phrases (longest first at each position) and year marks, left to right."""
+    terms: list[_Term] = []
+    i = 0
+    while i < len(tokens):
+        if tokens[i].startswith(_MARK):
+            terms.append(_Term("years", tokens[i], i, i, years[int(tokens[i][1:])]))
+            i += 1
+            continue
+        for n in range(min(_LONGEST, len(tokens) - i), 0, -1):
+            phrase = " ".join(tokens[i:i + n])
+            kind = _PHRASE_KINDS.get(phrase)
+            if kind and (kind != "era" or _names_an_era(tokens, i, i + n - 1)):
+                terms.append(_Term(kind, phrase, i, i + n - 1))
+                i += n
+                break
+        else:
+            i += 1
+    return terms
+
+
+_TASTE_VERBS = frozenset({"like", "likes", "love", "loves", "enjoy", "enjoys", "prefer", "into", "fan", "watch"})
+
+
+def _film_noun_after(tokens: list[str], last: int) -> bool:
+    """Whether a film noun follows ("older movies"), which makes "older" an era rather than a comparison."""
+    return last + 1 < len(tokens) and tokens[last + 1] in {"movie", "movies", "film", "films", "flicks", "classics"}
+
+
+def _names_an_era(tokens: list[str], first: int, last: int) -> bool:
+    """ "older movies" leans on the year; "older actors", "a 12 year old", "the new one" do not."""
+    before = tokens[first - 1] if first else ""
+    after = tokens[last + 1] if last + 1 < len(tokens) else ""
+    if after in _ERA_NOT_BEFORE or (tokens[first] == "old" and before in {"year", "years"}):
+        return False
+    return not (before == "the" and after in {"one", "ones"})
+
+
+def _negations(tokens: list[str], terms_at: dict[int, _Term]) -> dict[int, bool]:
+    """Tell, for each term (keyed by its first token), whether a negation covers it.
+
+    A cue opens a scope that may skip `NEGATION_CUES[cue]` words before its first term; after a term it
+    continues only through a list ("no horror, war or westerns", "not scary or gory") and ends at anything
+    else. Before its term, a scope ends at a clause break, a contrast, an object that is not a term ("not
+    into those movies") or a word that turns the negation elsewhere ("haven't seen", "don't mind").
+    """
+    negated: dict[int, bool] = {}
+    budget: int | None = None  # words the live negation may still skip; None: no negation in force
+    consumed = False  # the live negation has reached a term, so only a list goes on
+    prefix = False  # "non-" negates one word
+    i = 0
+    while i < len(tokens):
+        if i in terms_at:
+            negated[i] = budget is not None or _denied_after(tokens, terms_at[i].last + 1)
+            consumed = consumed or budget is not None
+            budget = 0 if budget is not None and not prefix else None  # "non-animated family films"
+            i = terms_at[i].last + 1
+            while i < len(tokens) and tokens[i] in _GENERIC:
+                i += 1
+            continue
+        word, following = tokens[i], (tokens[i + 1] if i + 1 < len(tokens) else "")
+        cue = _cue_at(tokens, i)
+        if word in _BREAKS or (word == "," and not (consumed and budget is not None
+                                                    and _list_goes_on(tokens, terms_at, i + 1))):
+            budget = None
+        elif word == ",":
+            budget = 2
+        elif word == "but":  # "anything but horror" rules horror out; "nothing but horror" is only horror
+            everything = i and tokens[i - 1] in {"anything", "everything", "all"} and following not in _SUBJECTS
+            budget, consumed, prefix = (3 if everything else None), False, False
+        elif cue is not None:
+            i += len(cue.split())
+            if not _not_a_negation(tokens, i, cue, terms_at):  # "nothing too violent" keeps the wider reach
+                live = budget if budget is not None and not consumed else 0
+                budget, consumed, prefix = max(NEGATION_CUES[cue], live), False, cue == "non"
+            continue
+        elif budget is None:
+            pass
+        elif consumed:
+            budget = 2 if word in _COORDINATORS else budget - 1 if word in _LIST_FILLERS and budget > 0 else None
+        elif (word in _CONTRASTS or (word in _CANCELLERS and not (word == "care" and following in {"for", "much"}))
+              or (word in _OBJECTS and not _modifies_term(tokens, i, terms_at) and not _relative(tokens, i))):
+            budget = None
+        else:
+            budget = budget - 1 if budget > 0 else None
+        i += 1
+    return negated
+
+
+def _cue_at(tokens: list[str], i: int) -> str | None:
+    for n in range(min(3, len(tokens) - i), 0, -1):
+        phrase = " ".join(tokens[i:i + n])
+        if phrase in NEGATION_CUES:
+            return phrase
+    return None
+
+
+def _not_a_negation(tokens: list[str], after: int, cue: str, terms_at: dict[int, _Term]) -> bool:
+    """ "No, I haven't" and "not really, I want..." answer a question; "don't you have" asks one."""
+    j = after
+    if j < len(tokens) and tokens[j] in {"you", "there"}:
+        return True
+    if cue not in {"no", "not"}:
+        return False
+    while j < len(tokens) and tokens[j] in _PARTICLE_FILLERS:
+        j += 1
+    return j < len(tokens) and tokens[j] in _SUBJECTS and not _modifies_term(tokens, j, terms_at)
+
+
+def _modifies_term(tokens: list[str], i: int, terms_at: dict[int, _Term]) -> bool:
+    """ "not that scary", "nothing this violent": the demonstrative is an adverb, not an object."""
+    following = tokens[i + 1] if i + 1 < len(tokens) else ""
+    return tokens[i] in {"that", "this"} and (i + 1 in terms_at or following in {"much", "many", "too"})
+
+
+def _relative(tokens: list[str], i: int) -> bool:
+    """ "nothing that came out before 1985", "no movies that are scary": "that" opens a clause, not an object."""
+    return tokens[i] in {"that", "which"} and i > 0 and tokens[i - 1] in {"nothing", "anything", "none", *_GENERIC}
+
+
+def _denied_after(tokens: list[str], j: int) -> bool:
+    while j < len(tokens) and tokens[j] in _GENERIC:
+        j += 1
+    return bool(_DENIED_AFTER.match(" ".join(tokens[j:j + 6])))
+
+
+def _list_goes_on(tokens: list[str], terms_at: dict[int, _Term], j: int) -> bool:
+    """After "no horror," a list goes on ("war or westerns", ", or war"), while "no horror, comedy" turns."""
+    coordinated = j < len(tokens) and tokens[j] in _COORDINATORS
+    j += coordinated
+    while j < len(tokens) and tokens[j] in _LIST_FILLERS and j not in terms_at:
+        j += 1
+    if j not in terms_at:
+        return False
+    if coordinated:
+        return True
+    k = terms_at[j].last + 1
+    while k < len(tokens) and tokens[k] in _GENERIC:
+        k += 1
+    return k < len(tokens) and (tokens[k] == "," or tokens[k] in _COORDINATORS)
 
 
 def _fill_ranks(update: PreferenceUpdate, lowered: str, previous_picks: list[int]) -> None:

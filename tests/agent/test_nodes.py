@@ -35,9 +35,10 @@ def test_guard_input(tiny_context) -> None:  # noqa: ANN001
     assert clean_message("a\u200bb\tc") == "a b c"
 
 
-def test_classify_feedback_is_a_refine(tiny_context) -> None:  # noqa: ANN001
+def test_classify_card_feedback_is_feedback(tiny_context) -> None:  # noqa: ANN001
     out = run(classify_intent, tiny_context, feedback={"item_id": 7, "kind": "dislike"}, message="Not for me: Heat")
-    assert out["intent"] == "refine" and out["understanding"]["disliked_items"] == [7]
+    assert out["intent"] == "feedback" and out["understanding"]["disliked_items"] == [7]
+    assert out["understanding"]["new_request"] is False
 
 
 def test_update_preferences_merges_and_resolves_ranks(tiny_context) -> None:  # noqa: ANN001

@@ -23,7 +23,7 @@ def test_design_example(tiny_catalogue: Catalogue) -> None:
     ("text", "year_min", "year_max"),
     [("after 1995", 1996, None), ("since 1995", 1995, None), ("before 1980", None, 1979),
      ("between 1970 and 1979", 1970, 1979), ("from 1990 to 1995", 1990, 1995), ("early 90s", 1990, 1994),
-     ("late eighties", 1980, 1989), ("the eighties", 1980, 1989), ("1940s war films", 1940, 1949),
+     ("late eighties", 1985, 1989), ("the eighties", 1980, 1989), ("1940s war films", 1940, 1949),
      ("released after 2030", 2031, None), ("a 1995 movie", 1995, 1995), ("70's", 1970, 1979)],
 )
 def test_years(tiny_catalogue: Catalogue, text: str, year_min: int | None, year_max: int | None) -> None:
@@ -40,13 +40,16 @@ def test_negated_genres_are_unwanted(tiny_catalogue: Catalogue) -> None:
 
 def test_title_words_are_not_genres(tiny_catalogue: Catalogue) -> None:
     update = slots(tiny_catalogue, "something like Star Wars")
-    assert update.genres_wanted == [] and update.liked_items == [1]
+    assert update.genres_wanted == [] and update.keywords == []
 
 
-def test_title_roles(tiny_catalogue: Catalogue) -> None:
-    update = slots(tiny_catalogue, "I have seen Fargo and hated Scream, but loved Heat")
-    assert update.seen_items == [8] and update.disliked_items == [10] and update.liked_items == [7]
-    assert slots(tiny_catalogue, "Not for me: Heat.").disliked_items == [7]
+def test_a_film_with_its_year_is_not_a_year_constraint(tiny_catalogue: Catalogue) -> None:
+    for text in ("I loved Heat (1995), something similar?", "we loved The Secret Life of Pets (2016)",
+                 "something along the lines of Fargo (1996) except, I don't want anything animated"):
+        update = slots(tiny_catalogue, text)
+        assert (update.year_min, update.year_max, update.years_excluded) == (None, None, []), text
+    assert slots(tiny_catalogue, "something along the lines of Fargo (1996) except, I don't want anything "
+                                 "animated").genres_unwanted == ["Animation"]
 
 
 def test_pick_references(tiny_catalogue: Catalogue) -> None:

@@ -68,7 +68,7 @@ def test_batch_runs_turns_in_order(tmp_path: Path, real_service) -> None:  # noq
     assert len(out[0]["recommendations"]) == 3
     assert out[1] == {"line": 2, "error": out[1]["error"]} and "Expecting value" in out[1]["error"]
     first_pick = out[0]["recommendations"][0]["item_id"]
-    assert out[2]["intent"] == "refine" and first_pick not in [c["item_id"] for c in out[2]["recommendations"]]
+    assert out[2]["intent"] == "feedback" and first_pick not in [c["item_id"] for c in out[2]["recommendations"]]
     assert "unknown user id" in out[3]["error"]
 
 

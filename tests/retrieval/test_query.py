@@ -33,6 +33,11 @@ YEARS = (1942, 1997)  # the tiny fixture's year range
          {"$and": [{"year": {"$gte": 1990}}, {"year": {"$lte": 1999}},
                    {"$or": [{"g_sci_fi": True}, {"g_horror": True}]}, {"g_comedy": False},
                    {"item_id": {"$nin": [5]}}]}),
+        (Constraints(years_excluded=((1990, 1999),)),  # "not from the 90s": unknown years still fail
+         {"$and": [{"year": {"$gte": 1}}, {"$or": [{"year": {"$lt": 1990}}, {"year": {"$gt": 1999}}]}]}),
+        (Constraints(year_min=1970, years_excluded=((1980, 1989), (1995, 1995), (1980, 1989))),
+         {"$and": [{"year": {"$gte": 1970}}, {"$or": [{"year": {"$lt": 1980}}, {"year": {"$gt": 1989}}]},
+                   {"$or": [{"year": {"$lt": 1995}}, {"year": {"$gt": 1995}}]}]}),
     ],
 )
 def test_where_filter(constraints: Constraints, expected: dict[str, Any] | None) -> None:
@@ -55,11 +60,21 @@ def test_admits(tiny_catalogue: Catalogue) -> None:
     assert not Constraints(exclude_ids=(7,)).admits(heat)
 
 
+def test_admits_excluded_years(tiny_catalogue: Catalogue) -> None:
+    star_wars, heat = tiny_catalogue.items[1], tiny_catalogue.items[7]  # 1977, 1995
+    seventies = Constraints(years_excluded=((1970, 1979),))
+    assert not seventies.admits(star_wars) and seventies.admits(heat)
+    assert not Constraints(years_excluded=((1977, 1977),)).admits(star_wars)  # bounds are inclusive
+    assert Constraints(years_excluded=((1978, 1994),)).admits(star_wars)
+    assert not Constraints(year_min=1970, years_excluded=((1990, 1999),)).admits(heat)
+
+
 def test_unknown_year_fails_every_year_constraint() -> None:
     unknown = Item(99, "Mystery Film", None, ("Drama",))
     assert Constraints(genres_any=("Drama",)).admits(unknown)
     assert not Constraints(year_min=1900).admits(unknown)
     assert not Constraints(year_max=2100).admits(unknown)
+    assert not Constraints(years_excluded=((1990, 1999),)).admits(unknown)
 
 
 @pytest.mark.parametrize(
@@ -74,6 +89,13 @@ def test_unknown_year_fails_every_year_constraint() -> None:
         (Constraints(genres_any=("Horror", "Comedy"), genres_none=("Horror",)), False),
         (Constraints(genres_none=("Horror",)), False),
         (Constraints(), False),
+        (Constraints(years_excluded=((1900, 1969), (1970, 2000))), True),  # every catalogue year ruled out
+        (Constraints(years_excluded=((1970, 2000), (1900, 1969))), True),  # in any order
+        (Constraints(years_excluded=((1900, 1969), (1971, 2000))), False),  # 1970 is left
+        (Constraints(year_min=1990, years_excluded=((1990, 1999),)), True),  # "after 1989 but not the 90s"
+        (Constraints(year_max=1950, years_excluded=((1940, 1949),)), False),  # 1950 is left
+        (Constraints(year_max=1950, years_excluded=((1940, 1950),)), True),
+        (Constraints(years_excluded=((1990, 1999),)), False),
     ],
 )
 def test_is_impossible(constraints: Constraints, impossible: bool) -> None:
@@ -104,8 +126,9 @@ def all_constraint_combinations() -> list[Constraints]:
     anys: list[tuple[str, ...]] = [(), ("Sci-Fi",), ("Comedy", "Horror")]
     nones: list[tuple[str, ...]] = [(), ("Thriller",), ("Drama", "Romance")]
     excludes: list[tuple[int, ...]] = [(), (1,), (2, 5, 11)]
-    return [Constraints(lo, hi, a, n, e)
-            for (lo, hi), a, n, e in itertools.product(years, anys, nones, excludes)]
+    out_years: list[tuple[tuple[int, int], ...]] = [(), ((1990, 1999),), ((1977, 1977), (1993, 1995))]
+    return [Constraints(lo, hi, a, n, e, years_excluded=x)
+            for (lo, hi), a, n, e, x in itertools.product(years, anys, nones, excludes, out_years)]
 
 
 def matches(where: dict[str, Any] | None, metadata: dict[str, Any]) -> bool:
@@ -123,8 +146,8 @@ def matches(where: dict[str, Any] | None, metadata: dict[str, Any]) -> bool:
         return metadata[key] == value
     (operator, operand), = value.items()
     actual = metadata[key]
-    return {"$gte": lambda: actual >= operand, "$lte": lambda: actual <= operand,
-            "$nin": lambda: actual not in operand}[operator]()
+    return {"$gte": lambda: actual >= operand, "$lte": lambda: actual <= operand, "$lt": lambda: actual < operand,
+            "$gt": lambda: actual > operand, "$nin": lambda: actual not in operand}[operator]()
 
 
 def assert_no_single_element_combinator(where: dict[str, Any] | None) -> None:
