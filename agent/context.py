@@ -67,7 +67,7 @@ class AgentOptions:
     elicit: bool = True
     retrieval_only: bool = False
     conversation_prior: bool = True
-    co_mention_weight: float = 1.0
+    co_mention_weight: float = 2.0
 
 
 @dataclass

@@ -318,7 +318,8 @@ def eval_simulate(
               f"violations {m['constraint_violations']}")
 
 
-REDIAL_CASES = Path(__file__).resolve().parents[1].parent / "shared" / "data" / "redial" / "valid_cases.jsonl"
+REDIAL_CASES = Path(__file__).resolve().parents[1] / "tests" / "data" / "redial_valid_cases.jsonl"
+"""ReDial's 453 validation cases (a copy of ../shared/data/redial/valid_cases.jsonl, CC BY 4.0), in a checkout."""
 
 
 @eval_app.command("dialogues")
@@ -336,16 +337,21 @@ def eval_dialogues(
     provider: Annotated[str | None, typer.Option(help=PROVIDER_HELP)] = None,
     max_no_list: Annotated[float | None, typer.Option(help="Exit 1 when the share of cases with no list is above "
                                                            "this (e.g. 0.05), or when any case raised.")] = None,
+    ablations: Annotated[bool, typer.Option("--ablations", help="Also run the agent with the conversation prior "
+                                                                "off (MovieLens popularity only).")] = False,
 ) -> None:
     """Real dialogues (He et al. protocol): each case's seeker turns in a fresh session, the last answer scored."""
     settings = _with_provider(_setup(verbose=True), provider)
+    from dataclasses import replace
+
     from convrec.agent.context import held_out_context, load_context
     from convrec.evals.dialogues import dialogue_markdown, dialogue_plot, load_dialogue_cases, run_dialogue_eval
     from convrec.evals.report import write_json
 
     chosen = load_dialogue_cases(cases)[:limit]
     context = load_context(settings, show_progress=sys.stderr.isatty())
-    results = run_dialogue_eval(context, chosen, top=top, folds=folds,
+    variants = {"conversation prior off": replace(context.options, conversation_prior=False)} if ablations else None
+    results = run_dialogue_eval(context, chosen, top=top, folds=folds, ablations=variants,
                                 context_for_fold=held_out_context if folds > 1 else None,
                                 show_progress=sys.stderr.isatty())
     command = "convrec eval dialogues " + " ".join(sys.argv[3:])

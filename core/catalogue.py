@@ -290,7 +290,7 @@ class Catalogue:
     @cached_property
     def title_lexicon(self) -> TitleLexicon:
         """Title keys, partial names and fuzzy-search lists for `mentions.find_mentions`, built on first use."""
-        return TitleLexicon.build(self)
+        return TitleLexicon.build(self.items, {int(i): int(n) for i, n in self.popularity.items()})
 
     def _rank_by_popularity(self, item_ids: Iterable[int]) -> list[int]:
         pop = self.popularity

@@ -12,17 +12,30 @@ from __future__ import annotations
 
 import re
 import unicodedata
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, replace
-from typing import TYPE_CHECKING
+from typing import Protocol
 
 from rapidfuzz import fuzz, process
 from rapidfuzz.distance import Levenshtein
 
 from .titles import ARTICLES, is_plain_word, key_words
 
-if TYPE_CHECKING:
-    from .catalogue import Catalogue
+
+class Titled(Protocol):
+    """What the lexicon reads of a film (a catalogue `Item` has it)."""
+
+    item_id: int
+    title: str
+    year: int | None
+    aliases: tuple[str, ...]
+
+
+class TitleSource(Protocol):
+    """Where `find_mentions` gets the lexicon from (a `Catalogue`, which builds it once and keeps it)."""
+
+    @property
+    def title_lexicon(self) -> TitleLexicon: ...
 
 YEAR_RANGE = (1880, 2030)  # a 4-digit number outside it ("Blade Runner 2049") is part of a title
 MAX_FUZZY_WORDS = 5  # longest span after a cue word that is compared with every title
@@ -105,7 +118,7 @@ class Mention:
     score: float  # 0-100 match confidence (100 = exact key match; 0 for a film the catalogue lacks)
 
 
-def find_mentions(text: str, catalogue: Catalogue) -> list[Mention]:
+def find_mentions(text: str, catalogue: TitleSource) -> list[Mention]:
     """Every film the text names, in order of appearance, non-overlapping."""
     return _Scan(text, catalogue.title_lexicon).mentions()
 
@@ -156,11 +169,11 @@ class TitleLexicon:
     titles: dict[int, str]
 
     @classmethod
-    def build(cls, catalogue: Catalogue) -> TitleLexicon:
-        """Index every title and alias of the catalogue."""
+    def build(cls, items: Mapping[int, Titled], popularity: Mapping[int, int]) -> TitleLexicon:
+        """Index every title and alias; among films of one name, the most rated comes first."""
         exact: dict[str, list[int]] = {}
         partial: dict[str, list[int]] = {}
-        for item in catalogue.items.values():
+        for item in items.values():
             for name in (item.title, *item.aliases):
                 key = _title_key(name)
                 if key:
@@ -170,7 +183,6 @@ class TitleLexicon:
                 for other in shorter:
                     if other.count(" ") >= 1 and other != key:
                         partial.setdefault(other, []).append(item.item_id)
-        popularity = catalogue.popularity
 
         def ranked(ids: Iterable[int]) -> tuple[int, ...]:
             return tuple(sorted(set(ids), key=lambda i: (-int(popularity.get(i, 0)), i)))
@@ -191,8 +203,8 @@ class TitleLexicon:
             anchors={w: tuple(v) for w, v in anchors.items() if len(v) <= ANCHOR_LIMIT},
             fuzzy_keys=tuple(k for k in keys if len(k) >= 4),
             single_keys=tuple(k for k in exact_ranked if " " not in k and len(k) >= 5 and not is_plain_word(k)),
-            years={i: item.year for i, item in catalogue.items.items()},
-            titles={i: item.title for i, item in catalogue.items.items()},
+            years={i: item.year for i, item in items.items()},
+            titles={i: item.title for i, item in items.items()},
         )
 
     def ids(self, key: str) -> tuple[int, ...]:

@@ -15,11 +15,11 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_valida
 
 CATEGORIES: tuple[str, ...] = (
     "chitchat", "item_question", "unknown_title", "hard_constraints", "soft_constraints", "mixed",
-    "history_only", "critique", "why", "impossible", "out_of_scope", "prompt_injection", "odd_input",
+    "history_only", "critique", "why", "impossible", "out_of_scope", "prompt_injection", "odd_input", "own_words",
 )
 Category = Literal[
     "chitchat", "item_question", "unknown_title", "hard_constraints", "soft_constraints", "mixed",
-    "history_only", "critique", "why", "impossible", "out_of_scope", "prompt_injection", "odd_input",
+    "history_only", "critique", "why", "impossible", "out_of_scope", "prompt_injection", "odd_input", "own_words",
 ]
 Intent = Literal["recommend", "more", "refine", "feedback", "item_question", "why", "goodbye", "chitchat",
                  "out_of_scope", "invalid"]
@@ -61,6 +61,7 @@ class EveryPick(_Strict):
 
     year_min: int | None = None
     year_max: int | None = None
+    year_not_between: tuple[int, int] | None = Field(default=None, description="an excluded span, inclusive")
     genre_present: list[str] = Field(default_factory=list, description="at least one of these genres")
     genre_all: list[str] = Field(default_factory=list, description="all of these genres")
     genre_absent: list[str] = Field(default_factory=list, description="none of these genres")

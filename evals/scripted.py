@@ -147,6 +147,10 @@ def _pick_problems(rule: EveryPick, card: Recommendation, history: Sequence[Turn
         problems.append(f"year {card.year} is before {rule.year_min}")
     if rule.year_max is not None and (card.year is None or card.year > rule.year_max):
         problems.append(f"year {card.year} is after {rule.year_max}")
+    if rule.year_not_between is not None:
+        low, high = rule.year_not_between
+        if card.year is None or low <= card.year <= high:
+            problems.append(f"year {card.year} is within the excluded {low}-{high}")
     if rule.genre_present and not genres & set(rule.genre_present):
         problems.append(f"has none of {', '.join(rule.genre_present)}")
     if missing := [g for g in rule.genre_all if g not in genres]:

@@ -38,7 +38,7 @@ log = logging.getLogger(__name__)
 MAX_TURNS = 5
 LIST_LENGTH = 10
 KS = (1, 5, 10)
-ABLATIONS = ("no_profiles", "no_elicitation", "popularity_ranker", "retrieval_only")
+ABLATIONS = ("no_profiles", "no_elicitation", "no_conversation_prior", "popularity_ranker", "retrieval_only")
 VAGUE_OPENING = "Can you recommend a film?"
 
 
@@ -87,7 +87,7 @@ def run_episode(service: ChatService, track: str, user_id: int, target_id: int, 
         episode.reshown += len(set(picks) & shown)
         shown |= set(picks)
         episode.violations += simulated.violations(picks)
-        asked = not picks and "?" in result.reply
+        asked = "?" in result.reply  # a question, maybe shown with starter picks: the person answers it
         accepted, reply = simulated.respond(picks, asked)
         episode.turns.append({"user": message, "intent": result.intent, "picks": picks, "asked": asked})
         if picks:
@@ -122,6 +122,7 @@ def variants(extra_rankers: list[str]) -> dict[str, AgentOptions]:
     """
     out = {"full": AgentOptions(), "no_profiles": AgentOptions(profile_ranker=None),
            "no_elicitation": AgentOptions(elicit=False),
+           "no_conversation_prior": AgentOptions(conversation_prior=False),
            "popularity_ranker": AgentOptions(personal_ranker="pop", profile_ranker=None),
            "retrieval_only": AgentOptions(retrieval_only=True)}
     for name in extra_rankers:

@@ -90,7 +90,7 @@ class SimulatedUser:
         """Accept when the target is shown; otherwise answer or critique. Returns (accepted, message)."""
         if self.target.item_id in recommended:
             return True, ACCEPT
-        if asked_question and not recommended:
+        if asked_question:
             return False, self.answer_question()
         return False, self.critique(recommended) or GIVE_UP
 

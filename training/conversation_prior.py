@@ -15,9 +15,7 @@ naming the item ** 0.5), so that neither a very common mention nor a very common
 from __future__ import annotations
 
 import logging
-import os
 import re
-import tempfile
 from collections.abc import Callable, Iterable, Sequence
 from pathlib import Path
 
@@ -25,6 +23,7 @@ import numpy as np
 from scipy import sparse
 
 from convrec.core.catalogue import Catalogue
+from convrec.core.files import save_npz
 from convrec.core.hashing import content_hash
 from convrec.core.titles import search_key
 
@@ -152,18 +151,10 @@ class ConversationPrior:
     # ----- persistence ------------------------------------------------------------------------------
     def save(self, path: Path) -> None:
         """Write everything as one `.npz` (atomically; no pickles)."""
-        path.parent.mkdir(parents=True, exist_ok=True)
-        handle, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
-        try:
-            with os.fdopen(handle, "wb") as file:
-                np.savez(file, allow_pickle=False, item_ids=self.item_ids, counts=self.counts,
-                         keys=np.array(self.keys, dtype=str), key_counts=self.key_counts,
-                         data=self.together.data, indices=self.together.indices, indptr=self.together.indptr,
-                         shape=np.array(self.together.shape), dialogues=np.array(self.dialogues))
-            os.replace(tmp, path)
-        finally:
-            if os.path.exists(tmp):
-                os.unlink(tmp)
+        save_npz(path, item_ids=self.item_ids, counts=self.counts,
+                 keys=np.array(self.keys, dtype=str), key_counts=self.key_counts,
+                 data=self.together.data, indices=self.together.indices, indptr=self.together.indptr,
+                 shape=np.array(self.together.shape), dialogues=np.array(self.dialogues))
 
     @classmethod
     def load(cls, path: Path) -> ConversationPrior:

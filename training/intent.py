@@ -14,8 +14,6 @@ from __future__ import annotations
 
 import json
 import logging
-import os
-import tempfile
 from collections.abc import Sequence
 from dataclasses import dataclass
 from importlib import resources
@@ -25,6 +23,7 @@ from typing import Any
 import numpy as np
 
 from convrec.core.encoder import TextEncoder
+from convrec.core.files import save_npz
 from convrec.core.hashing import content_hash
 from convrec.core.llm import INTENTS
 
@@ -186,17 +185,9 @@ class IntentClassifier:
 
     def save(self, path: Path) -> None:
         """Write weights, classes and the encoder fingerprint as one `.npz` (atomically)."""
-        path.parent.mkdir(parents=True, exist_ok=True)
-        handle, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
-        try:
-            with os.fdopen(handle, "wb") as file:
-                np.savez(file, allow_pickle=False, coef=self.coef, intercept=self.intercept,
-                         classes=np.array(self.classes), encoder=np.array(self.encoder.fingerprint),
-                         version=np.array(VERSION))
-            os.replace(tmp, path)
-        finally:
-            if os.path.exists(tmp):
-                os.unlink(tmp)
+        save_npz(path, coef=self.coef, intercept=self.intercept,
+                 classes=np.array(self.classes), encoder=np.array(self.encoder.fingerprint),
+                 version=np.array(VERSION))
 
     @classmethod
     def load(cls, path: Path, encoder: TextEncoder) -> IntentClassifier:
@@ -293,6 +284,7 @@ def cross_validate_real(templates: Sequence[Example], real: Sequence[Example], e
             "label_counts": {act: int((labels == act).sum()) for act in present},
             "templates_and_real": scores(with_real), "templates_only": scores(templates_only),
             "majority": {"act": str(majority), **scores(np.full(len(labels), majority))},
+            "predicted": [str(p) for p in with_real],
             "errors": [(e.text, e.intent, str(p)) for e, p in zip(real, with_real, strict=True) if e.intent != p]}
 
 

@@ -19,9 +19,7 @@ how much the model still beats a majority guess and a cue rule on held-out conve
 from __future__ import annotations
 
 import logging
-import os
 import re
-import tempfile
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -30,6 +28,7 @@ from typing import Any, Literal
 import numpy as np
 
 from convrec.core.encoder import TextEncoder
+from convrec.core.files import save_npz
 from convrec.core.hashing import content_hash
 
 from .dialogues import Dialogue, FilmAnswer, dialogue_bytes, load_dialogues
@@ -164,16 +163,8 @@ class StanceModel:
 
     def save(self, path: Path) -> None:
         """Write weights, classes and the encoder fingerprint as one `.npz` (atomically)."""
-        path.parent.mkdir(parents=True, exist_ok=True)
-        handle, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
-        try:
-            with os.fdopen(handle, "wb") as file:
-                np.savez(file, allow_pickle=False, coef=self.coef, intercept=self.intercept,
-                         classes=np.array(self.classes), encoder=np.array(self.encoder.fingerprint))
-            os.replace(tmp, path)
-        finally:
-            if os.path.exists(tmp):
-                os.unlink(tmp)
+        save_npz(path, coef=self.coef, intercept=self.intercept,
+                 classes=np.array(self.classes), encoder=np.array(self.encoder.fingerprint))
 
     @classmethod
     def load(cls, path: Path, encoder: TextEncoder) -> StanceModel:
@@ -227,7 +218,8 @@ def cross_validate(examples: Sequence[StanceExample], encoder: TextEncoder, *, f
     for train_rows, test_rows in GroupKFold(n_splits=folds).split(x, labels, groups):
         coef, intercept, classes = _fit(x[train_rows], labels[train_rows], seed)
         predicted[test_rows] = np.asarray(classes)[(x[test_rows] @ coef.T + intercept).argmax(axis=1)]
-    report: dict[str, Any] = {"examples": len(examples), "folds": folds, "labels": list(LABELS), "sources": {}}
+    report: dict[str, Any] = {"examples": len(examples), "folds": folds, "labels": list(LABELS), "sources": {},
+                              "predicted": [str(p) for p in predicted]}
     for source in ("named", "reaction"):
         rows = np.array([e.source == source for e in examples])
         if not rows.any():
@@ -244,7 +236,7 @@ def cross_validate(examples: Sequence[StanceExample], encoder: TextEncoder, *, f
                     "f1": {label: round(float(v), 4) for label, v in zip(LABELS, per_class, strict=True)}}
 
         report["sources"][source] = {
-            "examples": int(rows.sum()),
+            "examples": int(rows.sum()), "rows": [int(i) for i in np.flatnonzero(rows)],
             "label_counts": {label: int((truth == label).sum()) for label in LABELS},
             "model": scores(guess), "majority": {"label": majority, **scores(np.full(len(truth), majority))},
             "rule": scores(rules),

@@ -29,16 +29,17 @@ def _resolve_ranks(ranks: list[int], previous: list[int]) -> list[int]:
 
 
 def starts_new_request(intent: str, update: PreferenceUpdate, prefs: Preferences) -> bool:
-    """Whether this turn replaces the current request: the provider says so, or a `recommend` turn states what
-    it wants (a genre, an era, a mood or a film to go from) while an earlier request is on record."""
+    """Whether this turn replaces the current request: the provider says so, or a `recommend` turn, while an
+    earlier request is on record, names films to go from ("I loved Heat, something like it") or asks for genres
+    the current request does not have ("a western now"). A turn that only adds an era, a mood or an exclusion
+    ("something from the 90s, please", "not so dark") works on the current request."""
     if update.new_request is not None:
         return update.new_request
-    if intent != "recommend" or update.genres_additive:
+    if intent != "recommend" or update.genres_additive or not any(prefs.get(key) for key in REQUEST_KEYS):
         return False
-    had_request = any(prefs.get(key) for key in REQUEST_KEYS)
-    states = bool(update.genres_wanted or update.moods or update.year_min is not None or update.year_max is not None
-                  or update.liked_items or any(m.stance in STARTING_STANCES for m in update.mentions))
-    return had_request and states
+    names_films = bool(update.liked_items) or any(m.stance in STARTING_STANCES for m in update.mentions)
+    new_genres = bool(update.genres_wanted) and not set(update.genres_wanted) & set(prefs.get("genres_wanted", []))
+    return names_films or new_genres
 
 
 def merge(prefs: Preferences, update: PreferenceUpdate, previous_years: list[int], *,
@@ -53,8 +54,9 @@ def merge(prefs: Preferences, update: PreferenceUpdate, previous_years: list[int
         wanted = list(dict.fromkeys(merged.get("genres_wanted", []) + update.genres_wanted))
     merged["genres_wanted"] = [g for g in wanted if g not in unwanted]
     if update.genres_wanted:
-        # "I also like comedies": more genres to choose from, not films that are all of them at once
-        merged["genres_match"] = "any" if update.genres_additive else update.genres_match
+        # "it should be drama too" asks for films that are both; "I also like comedies and thrillers" (a taste,
+        # or several genres) for more genres to choose from: the message's own reading says which
+        merged["genres_match"] = update.genres_match
     merged["genres_unwanted"] = unwanted
     if update.year_min is not None or update.year_max is not None:
         merged["year_min"], merged["year_max"] = update.year_min, update.year_max
@@ -87,6 +89,8 @@ def merge(prefs: Preferences, update: PreferenceUpdate, previous_years: list[int
 def update_preferences(state: AgentState, runtime: Runtime[AgentContext]) -> dict:
     """Merge slots (as a new request or into the current one), resolve "#2"-style references, record rejections."""
     update = PreferenceUpdate(**state.get("understanding", {}))
+    if state.get("intent") == "feedback" and _outside(update, runtime.context.catalogue.year_range):
+        update.year_min = update.year_max = None  # "it's a 2018 movie": a reaction describing a film, not a wish
     previous = [int(card["item_id"]) for card in state.get("last_recommendations", [])]
     update.liked_items += _resolve_ranks(update.liked_ranks, previous)
     rejected_now = (update.disliked_items + update.seen_items
@@ -100,6 +104,13 @@ def update_preferences(state: AgentState, runtime: Runtime[AgentContext]) -> dic
     ask = needs_question({**state, "prefs": prefs, "rejected": rejected, "understanding": understanding},
                          runtime.context.options.elicit)
     return {"prefs": prefs, "rejected": rejected, "understanding": {**understanding, "ask_first": ask}}
+
+
+def _outside(update: PreferenceUpdate, year_range: tuple[int, int]) -> bool:
+    """Whether the years this message states lie wholly outside the catalogue's."""
+    first, last = year_range
+    low, high = update.year_min, update.year_max
+    return (low is not None and low > last) or (high is not None and high < first)
 
 
 def needs_question(state: AgentState, allowed: bool = True) -> bool:

@@ -208,7 +208,8 @@ def _fill_constraints(update: PreferenceUpdate, text: str) -> None:
     wanted = [t for t in terms if t.kind == "genre" and not negated[t.first]]
     joined_by_or = any("or" in tokens[a.last + 1:b.first] or "," in tokens[a.last + 1:b.first]
                        for a, b in zip(wanted, wanted[1:], strict=False))
-    taste = bool(wanted) and any(word in _TASTE_VERBS for word in tokens[max(0, wanted[0].first - 4):wanted[0].first])
+    before = tokens[max(0, wanted[0].first - 2):wanted[0].first] if wanted else []
+    taste = any(word in _TASTE_VERBS for word in before) and "be" not in before  # not "I'd like it to be drama"
     update.genres_match = "any" if joined_by_or or len(update.genres_wanted) > 2 or taste else "all"
     update.genres_additive = bool(update.genres_wanted) and bool(
         re.search(r"\b(as well|also|too|in addition|plus|and also)\b", text))

@@ -36,12 +36,11 @@ _ADJACENT_CUES: list[tuple[str, re.Pattern[str]]] = [
                             r"(\s+(it|the film|the movie))?\s*$", re.IGNORECASE)),
     ("disliked", re.compile(r"\b(hated|hate|disliked|dislike|didn'?t (?:really )?like|did not like|don'?t like|"
                             r"not a fan of|couldn'?t stand|not for me:?)\s*$", re.IGNORECASE)),
-    ("seen", re.compile(r"\b(i'?ve|i have|already|just)\s+(seen|watched|saw)\s*$|^\s*seen\s*$", re.IGNORECASE)),
-    ("liked", re.compile(r"\b(loved|love|liked|like|enjoyed|adore|fan of|similar to|like the movie)\s*$",
-                         re.IGNORECASE)),
 ]
-"""A cue word right before the title settles the stance whatever the model says ("hated Scream"): the model
-reads the sentence, and with two films in one sentence it cannot tell which cue belongs to which."""
+"""A negative cue right before the title settles the stance whatever the model says ("hated Scream", "haven't
+seen Heat"): the model reads the whole sentence, and with two films in it cannot tell which cue is whose. Positive
+cues are left to the model: on ReDial, "I've seen X" mostly means the person liked X, and adding "seen" and "liked"
+cues lowered held-out accuracy (scripts/eval_understanding.py; reports/understanding/report.md)."""
 _CUE_WINDOW = 28  # characters before a title that an adjacent cue must sit in
 _ASKS = re.compile(r"\?|^\s*(?:tell me|what|who|whose|when|where|which|how|is|was|does|did|do you know|have you|"
                    r"can you tell|any idea|explain)\b|\b(?:tell me about|what(?:'s| is) it about|i wonder)\b",
@@ -147,7 +146,7 @@ def mention_stances(message: str, mentions: Sequence[Mention], predict_stance: S
     from convrec.training.stance import mention_context
 
     spans = [(m.start, m.end) for m in mentions]
-    stances: list[str | None] = [_adjacent_cue(message, m.start) for m in mentions]
+    stances: list[str | None] = [adjacent_cue(message, m.start) for m in mentions]
     open_rows = [i for i, s in enumerate(stances) if s is None]
     if open_rows and predict_stance is not None:
         predicted = predict_stance([mention_context(message, spans, i) for i in open_rows], ["named"] * len(open_rows))
@@ -156,7 +155,8 @@ def mention_stances(message: str, mentions: Sequence[Mention], predict_stance: S
     return [s or "liked" for s in stances]
 
 
-def _adjacent_cue(message: str, start: int) -> str | None:
+def adjacent_cue(message: str, start: int) -> str | None:
+    """The stance a cue word right before position `start` gives ("hated Scream" -> disliked), or None."""
     before = message[max(0, start - _CUE_WINDOW):start]
     before = re.split(r"[.!?;,]|\b(?:and|but|or)\b", before)[-1]
     for stance, pattern in _ADJACENT_CUES:

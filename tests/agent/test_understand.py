@@ -31,13 +31,16 @@ def read(catalogue: Catalogue, text: str, intent: str = "recommend", previous: l
                       predict_stance)
 
 
-def test_adjacent_cue_words_settle_each_films_stance(tiny_catalogue: Catalogue) -> None:
-    result = read(tiny_catalogue, "I have seen Fargo and hated Scream, but loved Heat",
-                  predict_stance=stance("neutral"))
+def test_negative_cue_words_settle_a_films_stance_before_the_model(tiny_catalogue: Catalogue) -> None:
+    model = stance("liked")
+    result = read(tiny_catalogue, "I have seen Fargo and hated Scream, but loved Heat", predict_stance=model)
     prefs = result.prefs
-    assert [(m.item_id, m.stance) for m in prefs.mentions] == [(8, "seen"), (10, "disliked"), (7, "liked")]
-    assert prefs.seen_items == [8] and prefs.disliked_items == [10] and prefs.liked_items == [7]
+    assert [(m.item_id, m.stance) for m in prefs.mentions] == [(8, "liked"), (10, "disliked"), (7, "liked")]
+    assert prefs.disliked_items == [10] and prefs.liked_items == [8, 7]
+    assert len(model.calls[0][0]) == 2  # Scream's stance came from "hated", the model read the other two
     assert read(tiny_catalogue, "Not for me: Heat.").prefs.disliked_items == [7]
+    unseen = read(tiny_catalogue, "I haven't seen Fargo yet", predict_stance=stance("liked")).prefs
+    assert [(m.item_id, m.stance) for m in unseen.mentions] == [(8, "not_seen")] and unseen.liked_items == []
 
 
 def test_the_stance_model_reads_a_film_without_a_cue(tiny_catalogue: Catalogue) -> None:

@@ -57,7 +57,16 @@ def test_protocol_on_real_users(real_settings) -> None:  # noqa: ANN001
     for variant in first["variants"].values():
         assert variant["all"]["rejected_reshown"] == 0
         assert variant["all"]["constraint_violations"] == 0
-    assert set(first["variants"]) == {"full", "no_profiles", "no_elicitation", "popularity_ranker", "retrieval_only"}
+    assert set(first["variants"]) == {"full", "no_profiles", "no_elicitation", "no_conversation_prior",
+                                      "popularity_ranker", "retrieval_only"}
+
+
+def test_a_question_shown_with_films_is_answered(tiny_catalogue: Catalogue) -> None:
+    """The agent may ask its question beside a few starter films: the person answers the question."""
+    user = SimulatedUser(tiny_catalogue.items[5], tiny_catalogue, np.random.default_rng(1))
+    accepted, answer = user.respond([1, 2], asked_question=True)
+    assert not accepted and "1990s" in answer and user.stated_years == (1990, 1999)
+    assert user.respond([1, 5], asked_question=True)[0]  # the target among the films is still accepted
 
 
 def test_a_question_gets_a_fuller_answer_than_a_rejection(tiny_catalogue: Catalogue) -> None:

@@ -10,13 +10,12 @@ loses at most the shard it was writing.
 from __future__ import annotations
 
 import logging
-import os
-import tempfile
 from pathlib import Path
 
 import numpy as np
 
 from convrec.core.encoder import TextEncoder
+from convrec.core.files import save_npz
 from convrec.core.hashing import content_hash
 
 log = logging.getLogger(__name__)
@@ -62,13 +61,5 @@ class EmbeddingCache:
         return np.stack([self._vectors[k] for k in keys]).astype(np.float32, copy=False)
 
     def _save_shard(self, keys: list[str], vectors: np.ndarray) -> None:
-        self.folder.mkdir(parents=True, exist_ok=True)
         name = f"shard-{content_hash(keys, length=16)}.npz"
-        handle, tmp = tempfile.mkstemp(prefix=".tmp-", suffix=".npz", dir=self.folder)
-        os.close(handle)
-        try:
-            np.savez(tmp, keys=np.array(keys), vectors=np.asarray(vectors, dtype=np.float32))
-            os.replace(tmp, self.folder / name)
-        finally:
-            if os.path.exists(tmp):
-                os.unlink(tmp)
+        save_npz(self.folder / name, keys=np.array(keys), vectors=np.asarray(vectors, dtype=np.float32))
