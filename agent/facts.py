@@ -10,6 +10,7 @@ import numpy as np
 
 from convrec.core.catalogue import Item, join_words, occupation_plural
 from convrec.core.llm import Fact
+from convrec.training.conversation_prior import mention_key
 
 from .context import AgentContext
 from .state import AgentState
@@ -43,6 +44,10 @@ def request_facts(item: Item, state: AgentState) -> list[Fact]:
         facts.append(Fact(fact_id="req:genre", kind="request", text=f"{' and '.join(matched)}, as you asked."))
     elif span:
         facts.append(Fact(fact_id="req:year", kind="request", text=f"Released in {item.year}, within {span}."))
+    excluded = [f"{low}-{high}" if low != high else str(low) for low, high in prefs.get("years_excluded", [])]
+    if excluded and item.year and not span:
+        facts.append(Fact(fact_id="req:not_years", kind="request",
+                          text=f"From {item.year}: not {' or '.join(excluded)}, as you asked."))
     boosted = [g for g in prefs.get("mood_genres_boost", []) if g in item.genres]
     positive_moods = [m for m in prefs.get("moods", []) if not m.startswith("not ") and m not in {"older", "newer"}]
     if boosted and positive_moods:
@@ -71,6 +76,27 @@ def liked_facts(ctx: AgentContext, item_id: int, liked: list[int]) -> list[Fact]
     title = ctx.catalogue.items[liked[best]].title
     return [Fact(fact_id=f"liked:{liked[best]}", kind="feedback",
                  text=f"{counts[best]} people who watched {title}, which you mentioned, also watched this.")]
+
+
+def conversation_facts(ctx: AgentContext, item_id: int, state: AgentState) -> list[Fact]:
+    """How often real film conversations (ReDial) named this film beside a film the person named."""
+    prior = ctx.prior
+    column = prior.position(item_id) if prior is not None else None
+    if prior is None or column is None:
+        return []
+    best: tuple[int, str] | None = None
+    for mention in state.get("prefs", {}).get("mentions", []):
+        if mention.get("stance") == "disliked" or mention.get("item_id") == item_id:
+            continue
+        row = prior.key_index.get(mention_key(mention.get("item_id"), mention.get("title", ""), mention.get("year")))
+        together = int(prior.together[row, column]) if row is not None else 0
+        if together >= 2 and (best is None or together > best[0]):
+            name = f"{mention['title']} ({mention['year']})" if mention.get("year") else str(mention["title"])
+            best = (together, name)
+    if best is None:
+        return []
+    return [Fact(fact_id="conv:together", kind="feedback",
+                 text=f"Named beside {best[1]}, which you mentioned, in {best[0]} real film conversations.")]
 
 
 def history_facts(ctx: AgentContext, item_id: int, user_id: int | None) -> list[Fact]:
@@ -183,5 +209,6 @@ def pick_facts(ctx: AgentContext, item_id: int, state: AgentState) -> list[Fact]
     related = list(liked)
     if user_id is not None:
         related += [int(i) for i in ctx.catalogue.history(user_id)["item_id"].tolist()]
-    return (request_facts(item, state) + liked_facts(ctx, item_id, liked) + profile_facts(ctx, item_id, state)
+    return (request_facts(item, state) + liked_facts(ctx, item_id, liked) + conversation_facts(ctx, item_id, state)
+            + profile_facts(ctx, item_id, state)
             + history_facts(ctx, item_id, user_id) + kg_facts(ctx, item_id, related) + catalogue_facts(ctx, item_id))

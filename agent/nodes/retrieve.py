@@ -59,7 +59,8 @@ def retrieve(state: AgentState, runtime: Runtime[AgentContext]) -> dict:
                       PreferenceUpdate(**understanding), [], new_request=True)
         retry = _retrieve(ctx, {**state, "prefs": fresh})
         if retry["candidates"]:
-            dropped = ", ".join(found.get("constraints_note") or describe(earlier))
+            asked = describe({k: v for k, v in earlier.items() if k in REQUEST_KEYS})  # type: ignore[arg-type]
+            dropped = ", ".join(asked) if asked else "what you asked before"
             return {**retry, "prefs": fresh, "notes": [f"Nothing fits {dropped} together with this, so these go "
                                                        "by what you just said."]}
     first, last = ctx.catalogue.year_range

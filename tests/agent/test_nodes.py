@@ -16,7 +16,7 @@ from convrec.agent.nodes.rerank import rerank
 from convrec.agent.nodes.respond import respond
 from convrec.agent.nodes.retrieve import retrieve
 from convrec.agent.nodes.update_preferences import needs_question, update_preferences
-from convrec.core.llm import PreferenceUpdate
+from convrec.core.llm import MentionStance, PreferenceUpdate
 
 
 def run(node, ctx, **state):  # noqa: ANN001, ANN201
@@ -135,3 +135,87 @@ def test_respond_records_shown_items(tiny_context) -> None:  # noqa: ANN001
     out = run(respond, tiny_context, reply="Here", recommendations=cards, shown=[1], turns=2, intent="recommend")
     assert out["shown"] == [1, 3] and out["last_recommendations"] == cards and out["turns"] == 3
     assert out["messages"][0]["content"] == "Here"
+
+
+def test_a_new_request_resets_what_was_asked_and_keeps_what_was_ruled_out(tiny_context) -> None:  # noqa: ANN001
+    earlier = {"genres_wanted": ["Sci-Fi"], "genres_match": "all", "moods": ["light"], "year_min": 1990,
+               "year_max": 1999, "genres_unwanted": ["Horror"], "years_excluded": [[1970, 1979]], "liked_items": [1]}
+    heat = MentionStance(title="Heat", item_id=7, stance="liked")
+    ronin = MentionStance(title="Ronin", year=1998, stance="liked")
+    new = run(update_preferences, tiny_context, intent="recommend", prefs=earlier,
+              understanding=PreferenceUpdate(liked_items=[7], mentions=[heat, ronin]).model_dump())
+    prefs = new["prefs"]
+    assert prefs["genres_wanted"] == [] and not prefs.get("moods") and prefs.get("year_min") is None
+    assert prefs["genres_unwanted"] == ["Horror"] and prefs["years_excluded"] == [[1970, 1979]]
+    assert prefs["liked_items"] == [7] and [m["title"] for m in prefs["mentions"]] == ["Heat", "Ronin"]
+    assert new["understanding"]["new_request"] is True
+    # an era only, or a refining cue, works on the current request
+    era = run(update_preferences, tiny_context, intent="recommend", prefs=earlier,
+              understanding=PreferenceUpdate(year_min=1980, year_max=1989).model_dump())
+    assert era["prefs"]["genres_wanted"] == ["Sci-Fi"] and era["prefs"]["year_min"] == 1980
+    kept = run(update_preferences, tiny_context, intent="recommend", prefs=earlier,
+               understanding=PreferenceUpdate(genres_wanted=["Comedy"], new_request=False).model_dump())
+    assert kept["prefs"]["moods"] == ["light"] and kept["prefs"]["genres_wanted"] == ["Comedy"]
+
+
+def test_a_reaction_describing_a_film_outside_the_catalogue_is_no_year_wish(tiny_context) -> None:  # noqa: ANN001
+    out = run(update_preferences, tiny_context, intent="feedback", prefs={"genres_wanted": ["Comedy"]},
+              understanding=PreferenceUpdate(year_min=2018, year_max=2018).model_dump())
+    assert out["prefs"].get("year_min") is None and out["prefs"]["genres_wanted"] == ["Comedy"]
+
+
+def test_retrieve_excludes_years(tiny_context) -> None:  # noqa: ANN001
+    out = run(retrieve, tiny_context, prefs={"genres_wanted": ["Sci-Fi"], "years_excluded": [[1990, 1999]]},
+              message="sci-fi, not from the 90s")
+    years = {tiny_context.catalogue.items[c["item_id"]].year for c in out["candidates"]}
+    assert years and all(not 1990 <= y <= 1999 for y in years)
+
+
+def test_retrieve_starts_afresh_when_the_request_and_this_turn_admit_nothing(tiny_context) -> None:  # noqa: ANN001
+    # "an action film" then "also a comedy" (read as both at once): no fixture film is Action and Comedy
+    state = {"prefs": {"genres_wanted": ["Action", "Comedy"], "genres_match": "all", "genres_unwanted": ["Romance"]},
+             "understanding": {**PreferenceUpdate(genres_wanted=["Comedy"]).model_dump(), "new_request": False},
+             "message": "also a comedy"}
+    out = run(retrieve, tiny_context, **state)
+    assert out["candidates"] and out["prefs"]["genres_wanted"] == ["Comedy"]
+    assert out["prefs"]["genres_unwanted"] == ["Romance"] and "Action and Comedy" in out["notes"][0]
+    genres = [tiny_context.catalogue.items[c["item_id"]].genres for c in out["candidates"]]
+    assert all("Comedy" in g and "Romance" not in g for g in genres)
+
+
+def test_an_impossible_year_is_answered_once_then_dropped(tiny_context) -> None:  # noqa: ANN001
+    out = run(retrieve, tiny_context, prefs={"year_min": 2017, "year_max": 2017, "genres_wanted": ["Comedy"]},
+              understanding={}, message="any good 2017 movies?")
+    assert out["candidates"] == [] and "1942 to 1997" in out["no_match_reason"]
+    assert out["prefs"]["year_min"] is None and out["prefs"]["genres_wanted"] == ["Comedy"]
+
+
+def test_weights_follow_what_is_known(tiny_context) -> None:  # noqa: ANN001
+    from convrec.agent.nodes.rerank import WEIGHTS, weights_for
+
+    named = {"prefs": {"mentions": [{"title": "Superbad", "year": 2007, "item_id": None, "stance": "liked"}]}}
+    assert weights_for(named, False) is WEIGHTS["named"]
+    assert weights_for({"prefs": {"liked_items": [7]}}, False) is WEIGHTS["liked"]
+    assert weights_for({"prefs": {}}, False) is WEIGHTS["anonymous"]
+    assert weights_for({"prefs": {}, "user_id": 3}, False) is WEIGHTS["known"]
+    assert WEIGHTS["named"]["conversation"] > WEIGHTS["anonymous"]["conversation"]
+
+
+def test_reasons_say_excluded_years_and_real_conversations(tiny_context) -> None:  # noqa: ANN001
+    from dataclasses import replace
+
+    from convrec.training.conversation_prior import ConversationPrior
+    from convrec.training.dialogues import Dialogue
+
+    def dialogue(name: str) -> Dialogue:
+        return Dialogue(conversation=name, messages=(), movies={"1": "Superbad (2007)", "2": "Clueless (1995)"},
+                        seeker_answers={}, recommender_answers={})
+
+    prior = ConversationPrior.fit([dialogue("a"), dialogue("b")], tiny_context.interactions.item_ids,
+                                  lambda title, year: 11 if title == "Clueless" else None)
+    ctx = replace(tiny_context, conversation=prior)
+    mention = {"title": "Superbad", "year": 2007, "item_id": None, "stance": "liked"}
+    state = {"picks": [11], "prefs": {"years_excluded": [[1980, 1989]], "mentions": [mention]}, "message": "x"}
+    reasons = run(explain, ctx, **state)["recommendations"][0]["reasons"]
+    assert "From 1995: not 1980-1989, as you asked." in reasons
+    assert "Named beside Superbad (2007), which you mentioned, in 2 real film conversations." in reasons
