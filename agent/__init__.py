@@ -1,0 +1,1 @@
+"""The conversational recommender agent: its graph, state, preferences, provider interface and chat service."""

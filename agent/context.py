@@ -10,6 +10,7 @@ import logging
 import time
 from collections.abc import Collection
 from dataclasses import dataclass, field, replace
+from typing import Any, TypeGuard
 
 import numpy as np
 from pydantic import BaseModel
@@ -18,7 +19,7 @@ from convrec.core.catalogue import Catalogue
 from convrec.core.data import load_catalogue
 from convrec.core.encoder import TextEncoder, load_encoder
 from convrec.core.errors import UserError
-from convrec.core.llm import Provider, make_provider
+from convrec.core.llm import make_provider
 from convrec.core.settings import Settings
 from convrec.retrieval.documents import kg_facts_trustworthy
 from convrec.retrieval.index import ItemIndex
@@ -29,12 +30,14 @@ from convrec.training.intent import load_or_train
 from convrec.training.interactions import Interactions
 from convrec.training.profiles.factory import make_profile_writer
 from convrec.training.rankers import REGISTRY
-from convrec.training.rankers.base import Ranker, fit_or_load
+from convrec.training.rankers.base import Ranker, fit_or_load, get_ranker
+from convrec.training.rankers.profiled import ProfileRanker
 from convrec.training.stance import load_or_train as load_stance_model
 from convrec.training.text_inputs import TextInputs
 
 from .llm.provider import LLMProvider
 from .offline.provider import OfflineProvider
+from .provider import Provider
 
 log = logging.getLogger(__name__)
 
@@ -97,32 +100,35 @@ class AgentContext:
         return self.rankers[self.options.personal_ranker]
 
     @property
-    def profiled(self) -> Ranker | None:
+    def profiled(self) -> ProfileRanker | None:
         """The profile ranker (LLM-TUP) when this context loaded one."""
         name = self.options.profile_ranker
-        return self.rankers.get(name) if name else None
+        model = self.rankers.get(name) if name else None
+        return model if isinstance(model, ProfileRanker) else None
 
     def user_profile(self, user_id: int | None) -> UserProfile | None:
         """The short- and long-term profiles of a known user and the weight the model gives each, or None."""
         model, inputs = self.profiled, self.profile_inputs
-        if not self.has_profile(user_id) or model is None or inputs is None:
+        if user_id is None or model is None or inputs is None or not self.has_profile(user_id):
             return None
-        written = inputs.profile_of(self.interactions, int(user_id))  # type: ignore[arg-type]
+        written = inputs.profile_of(self.interactions, user_id)
         if written is None:
             return None
-        row = int(self.interactions.user_index(int(user_id)))  # type: ignore[arg-type]
-        weights = dict(zip(model.kinds, model.fusion_weights(np.array([row]))[0].tolist(), strict=True))  # type: ignore[attr-defined]
-        return UserProfile(user_id=int(user_id), short_term=written.short_term, long_term=written.long_term,  # type: ignore[arg-type]
+        row = self.interactions.user_index(user_id)
+        if row is None:  # has_profile checked that the user is known
+            return None
+        weights = dict(zip(model.kinds, model.fusion_weights(np.array([row]))[0].tolist(), strict=True))
+        return UserProfile(user_id=user_id, short_term=written.short_term, long_term=written.long_term,
                            weight_short_term=round(weights.get("short_term", 0.0), 3),
                            weight_long_term=round(weights.get("long_term", 0.0), 3))
 
-    def has_profile(self, user_id: int | None) -> bool:
+    def has_profile(self, user_id: int | None) -> TypeGuard[int]:
         """Whether the profile ranker holds stored profiles for this user (a known user with ratings)."""
         model = self.profiled
         if model is None or user_id is None:
             return False
         row = self.interactions.user_index(int(user_id))
-        return row is not None and bool(np.abs(model.profile_vectors[row]).sum() > 0)  # type: ignore[attr-defined]
+        return row is not None and bool(model.profiled_users()[row])
 
     @property
     def neighbours(self) -> Ranker:
@@ -130,7 +136,7 @@ class AgentContext:
         return self.rankers["itemknn"]
 
     @property
-    def by_item(self):  # noqa: ANN201 - scipy.sparse.csc_matrix
+    def by_item(self) -> Any:  # noqa: ANN401 - scipy.sparse.csc_matrix (scipy has no types)
         """The interaction matrix in column form, built once: facts slice item columns on every turn."""
         if not hasattr(self, "_by_item"):
             self._by_item = self.interactions.matrix.tocsc()
@@ -151,24 +157,27 @@ class AgentContext:
         return self._popularity_norm
 
 
-def load_context(settings: Settings, *, show_progress: bool = False, rebuild_index: bool = False,  # noqa: C901
-                 catalogue: Catalogue | None = None, options: AgentOptions | None = None) -> AgentContext:
+def load_context(settings: Settings, *, show_progress: bool = False, rebuild_index: bool = False,
+                 catalogue: Catalogue | None = None, options: AgentOptions | None = None,
+                 extra_rankers: Collection[str] = ()) -> AgentContext:
     """Load (or build once and cache) everything the graph needs.
 
     An evaluation passes `catalogue` with held-out interactions removed: rankers and histories then come
     from it, while the item index stays the one built from the full dataset (its documents only carry
-    aggregate rating counts), so an evaluation never rebuilds or replaces the app's index.
+    aggregate rating counts), so an evaluation never rebuilds or replaces the app's index. It names
+    `extra_rankers` to swap in later with `AgentOptions(personal_ranker=...)`: they are fitted here too.
     """
     options = options or AgentOptions(personal_ranker=settings.personal_ranker,
                                       profile_ranker=None if settings.profile_ranker == "none" else
                                       settings.profile_ranker)
-    if options.personal_ranker not in REGISTRY:
-        raise UserError(f"unknown personal ranker {options.personal_ranker!r}; choose one of: "
-                        f"{', '.join(sorted(REGISTRY))}")
-    if options.profile_ranker and not REGISTRY.get(options.profile_ranker, Ranker).needs_text:
-        text_rankers = sorted(n for n, cls in REGISTRY.items() if cls.needs_text)
+    history_rankers = dict.fromkeys(("pop", "itemknn", options.personal_ranker, *extra_rankers))
+    unknown = [name for name in history_rankers if name not in REGISTRY]
+    if unknown:
+        raise UserError(f"unknown ranker {unknown[0]!r}; choose one of: {', '.join(sorted(REGISTRY))}")
+    if options.profile_ranker and not is_profile_ranker(options.profile_ranker):
+        profile_models = sorted(n for n in REGISTRY if is_profile_ranker(n))
         raise UserError(f"profile ranker {options.profile_ranker!r} is not a profile model; choose one of: "
-                        f"{', '.join(text_rankers)}, or none")
+                        f"{', '.join(profile_models)}, or none")
     timings: dict[str, float] = {}
     start = time.perf_counter()
     full = load_catalogue(settings)
@@ -182,9 +191,8 @@ def load_context(settings: Settings, *, show_progress: bool = False, rebuild_ind
     start = time.perf_counter()
     interactions = Interactions.from_catalogue(catalogue)
     cache = settings.models_dir
-    names = dict.fromkeys(("pop", "itemknn", options.personal_ranker))
     rankers = {name: fit_or_load(name, interactions, cache_dir=cache, seed=0, params=load_params(name, "chat"),
-                                 show_progress=show_progress) for name in names}
+                                 show_progress=show_progress) for name in history_rankers}
     timings["rankers"] = time.perf_counter() - start
 
     encoder = load_encoder(settings.encoder_path)
@@ -209,10 +217,18 @@ def load_context(settings: Settings, *, show_progress: bool = False, rebuild_ind
                         kg_facts_trustworthy(catalogue), timings, options, inputs, conversation)
 
 
+def is_profile_ranker(name: str) -> bool:
+    """Whether the registered ranker `name` reads written profiles (a `ProfileRanker`, e.g. LLM-TUP)."""
+    return name in REGISTRY and isinstance(get_ranker(name, **load_params(name, "chat")), ProfileRanker)
+
+
 def _dialogue_models(settings: Settings, catalogue: Catalogue, interactions: Interactions, index: ItemIndex,
                      encoder: TextEncoder, held_out: Collection[str] = ()) -> tuple[Provider, ConversationPrior]:
-    """What is learned from real dialogues (act classifier, stance model, conversation prior), each trained
-    once and cached, leaving out the `held_out` conversations; and the provider that reads messages with them."""
+    """Build what is learned from real dialogues and the provider that reads messages with it.
+
+    What is learned is the act classifier, the stance model and the conversation prior, each trained once and cached,
+    leaving out the `held_out` conversations.
+    """
     cache = settings.models_dir
     titles = [item.title for item in catalogue.items.values()]
     classifier = load_or_train(encoder, cache, titles, seed=0, exclude=sorted(held_out))
@@ -220,7 +236,8 @@ def _dialogue_models(settings: Settings, catalogue: Catalogue, interactions: Int
     conversation = load_conversation_prior(catalogue, interactions.item_ids, cache, exclude=held_out)
     offline = OfflineProvider(catalogue=catalogue, predict_intent=classifier.predict, embeddings_of=index.embeddings,
                               predict_stance=stance.predict)
-    provider = make_provider(settings, offline, lambda client: LLMProvider(client, offline, catalogue))
+    fallback: Provider = offline  # typed as the protocol: make_provider returns it or the LLM provider
+    provider = make_provider(settings, fallback, lambda client: LLMProvider(client, offline, catalogue))
     return provider, conversation
 
 

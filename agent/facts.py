@@ -8,11 +8,12 @@ from __future__ import annotations
 
 import numpy as np
 
-from convrec.core.catalogue import Item, join_words, occupation_plural
-from convrec.core.llm import Fact
+from convrec.core.catalogue import Item
+from convrec.core.phrasing import join_words, occupation_plural
 from convrec.training.conversation_prior import mention_key
 
 from .context import AgentContext
+from .schemas import Fact
 from .state import AgentState
 
 RECENT_FILMS = 10  # "lately": the person's last ten rated films (the short-term profile names the last 3)
@@ -35,7 +36,7 @@ def request_facts(item: Item, state: AgentState) -> list[Fact]:
     span = ""
     if item.year and (low or high):
         span = f"{low}-{high}" if low and high and low != high else (
-            str(low) if low == high else (f"after {low - 1}" if low else f"before {high + 1}"))
+            str(low) if low == high else (f"after {low - 1}" if low else f"before {high + 1}" if high else ""))
     if matched and span:
         facts.append(Fact(fact_id="req:genre_year", kind="request",
                           text=f"{' and '.join(matched)} from {item.year}: the genre and years ({span}) "

@@ -11,7 +11,7 @@ Questions about a film, "why", goodbyes, small talk and out-of-scope messages ar
 
 from __future__ import annotations
 
-from typing import Literal
+from typing import Any, Literal
 
 from langgraph.checkpoint.base import BaseCheckpointSaver
 from langgraph.graph import END, START, StateGraph
@@ -42,8 +42,11 @@ def after_guard(state: AgentState) -> Literal["classify_intent", "respond"]:
 
 def by_intent(state: AgentState, runtime: Runtime[AgentContext]) -> Literal[
         "small_talk", "answer_item_question", "explain_pick", "update_preferences"]:
-    """Route on the classified intent. A question about a film the catalogue lacks, which real dialogues know,
-    is answered (the film is unknown) with the films people recommend beside it."""
+    """Route on the classified intent.
+
+    A question about a film the catalogue lacks, which real dialogues know, is answered (the film is unknown) with the
+    films people recommend beside it.
+    """
     match state.get("intent"):
         case "chitchat" | "out_of_scope" | "goodbye":
             return "small_talk"
@@ -63,7 +66,9 @@ def after_retrieve(state: AgentState) -> Literal["rank", "no_match"]:
     return "rank" if state.get("candidates") else "no_match"
 
 
-def build_graph(checkpointer: BaseCheckpointSaver | None = None) -> CompiledStateGraph:
+def build_graph(
+        checkpointer: BaseCheckpointSaver[Any] | None = None,
+) -> CompiledStateGraph[AgentState, AgentContext, AgentState, AgentState]:
     """Compile the graph; run it with `context=AgentContext` and `thread_id` = the conversation id."""
     builder = StateGraph(AgentState, context_schema=AgentContext)
     for name, node in [("guard_input", guard_input), ("classify_intent", classify_intent),

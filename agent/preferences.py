@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 import numpy as np
 
 from convrec.core.catalogue import Catalogue, Item
@@ -24,15 +26,18 @@ STANCE_WEIGHTS = {"liked": 1.0, "not_seen": 0.7, "neutral": 0.5, "asked": 0.5, "
 
 
 def constraints_of(state: AgentState, catalogue: Catalogue) -> Constraints:
-    """Hard constraints: stated years and genres, and every item shown, seen, rejected or named before (a known
-    user's rated history counts as seen)."""
+    """Hard constraints: stated years and genres, and the items to leave out.
+
+    Every item shown, seen, rejected or named before is left out (a known user's rated history counts as seen).
+    """
     prefs = state.get("prefs", {})
     # Films the person named are known to them (liked, seen, asked about): recommend others.
     named = {int(m["item_id"]) for m in prefs.get("mentions", []) if m.get("item_id") is not None}
     excluded = (set(state.get("shown", [])) | set(state.get("rejected", [])) | set(prefs.get("liked_items", []))
                 | named)
-    if state.get("user_id") is not None:
-        excluded |= {int(i) for i in catalogue.history(state["user_id"])["item_id"]}
+    user_id = state.get("user_id")
+    if user_id is not None:
+        excluded |= {int(i) for i in catalogue.history(user_id)["item_id"]}
     return Constraints(
         year_min=prefs.get("year_min"),
         year_max=prefs.get("year_max"),
@@ -69,8 +74,11 @@ def describe(prefs: Preferences) -> list[str]:
 
 def preference_score(item: Item, prefs: Preferences, quality: float, liked_genres: frozenset[str] = frozenset(),
                      genre_idf: dict[str, float] | None = None) -> float:
-    """Soft match in -1..1: mood genres favoured or avoided, genres shared with films the person named
-    ("something like Heat"), extra wanted genres, era leanings."""
+    """Soft match in -1..1.
+
+    It counts mood genres favoured or avoided, genres shared with films the person named ("something like Heat"), extra
+    wanted genres and era leanings.
+    """
     genres = set(item.genres)
     boost = set(prefs.get("mood_genres_boost", []))
     penalty = set(prefs.get("mood_genres_penalty", []))
@@ -115,9 +123,11 @@ def query_text(prefs: Preferences, message: str, liked_titles: list[str]) -> str
 
 
 def conversation_scores(prior: ConversationPrior | None, prefs: Preferences, co_weight: float) -> np.ndarray | None:
-    """How likely a person in a real dialogue would be recommended each item (columns of the prior): how often
-    people recommend it in conversation, plus how often it is named beside the films this person named
-    (weighted by their stance; films outside the catalogue count too). None without a prior."""
+    """How likely a person in a real dialogue would be recommended each item (columns of the prior).
+
+    The score is how often people recommend it in conversation, plus how often it is named beside the films this person
+    named (weighted by their stance; films outside the catalogue count too). None without a prior.
+    """
     if prior is None:
         return None
     scores = prior.popularity().astype(np.float64)
@@ -129,9 +139,12 @@ def conversation_scores(prior: ConversationPrior | None, prefs: Preferences, co_
     return scores
 
 
-def asked_about_known_elsewhere(prior: ConversationPrior | None, understanding: dict) -> bool:
-    """Whether a question is about a film the catalogue lacks but real dialogues name ("What about Slumdog
-    Millionaire (2008)?"): then what people recommend beside it is worth showing, with the film said unknown."""
+def asked_about_known_elsewhere(prior: ConversationPrior | None, understanding: dict[str, Any]) -> bool:
+    """Whether a question is about a film the catalogue lacks but real dialogues name.
+
+    For such a question ("What about Slumdog Millionaire (2008)?"), what people recommend beside the film is worth
+    showing, with the film said unknown.
+    """
     if prior is None or understanding.get("subject_item") is not None:
         return False
     return any(m.get("item_id") is None and prior.knows(mention_key(None, m.get("title", ""), m.get("year")))

@@ -7,8 +7,9 @@ import time
 from collections.abc import Iterator
 from contextlib import AbstractContextManager
 from pathlib import Path
-from typing import Any, Literal
+from typing import Any, Literal, cast
 
+from langchain_core.runnables import RunnableConfig
 from langgraph.checkpoint.base import BaseCheckpointSaver
 from pydantic import BaseModel, Field
 
@@ -17,7 +18,7 @@ from convrec.core.settings import Settings
 
 from .context import AgentContext, UserProfile, load_context
 from .graph import build_graph
-from .state import PER_TURN_RESET
+from .state import PER_TURN_RESET, AgentState
 
 FeedbackKind = Literal["like", "seen", "dislike"]
 FEEDBACK_TEXT = {"like": "I like {title}. More like it, please.", "seen": "I've already seen {title}.",
@@ -53,7 +54,7 @@ class TurnResult(BaseModel):
                                         "fallbacks"})
 
 
-def open_checkpointer(path: Path) -> BaseCheckpointSaver:
+def open_checkpointer(path: Path) -> BaseCheckpointSaver[str]:
     """A SQLite checkpointer at `path`, shared across threads of one process."""
     from langgraph.checkpoint.sqlite import SqliteSaver
 
@@ -66,7 +67,7 @@ def open_checkpointer(path: Path) -> BaseCheckpointSaver:
 class ChatService(AbstractContextManager["ChatService"]):
     """Run turns of checkpointed conversations against one loaded context."""
 
-    def __init__(self, context: AgentContext, checkpointer: BaseCheckpointSaver) -> None:
+    def __init__(self, context: AgentContext, checkpointer: BaseCheckpointSaver[Any]) -> None:
         self.context = context
         self.checkpointer = checkpointer
         self.graph = build_graph(checkpointer)
@@ -86,7 +87,7 @@ class ChatService(AbstractContextManager["ChatService"]):
     def __exit__(self, *exc: object) -> None:
         self.close()
 
-    def _config(self, session: str) -> dict[str, Any]:
+    def _config(self, session: str) -> RunnableConfig:
         return {"configurable": {"thread_id": session}}
 
     def ask(self, session: str, message: str, *, user_id: int | None = None, top: int | None = None) -> TurnResult:
@@ -110,30 +111,34 @@ class ChatService(AbstractContextManager["ChatService"]):
         With the offline provider nothing streams: the only item is the `TurnResult`. The streamed text is the
         model's draft; the final result's reply is what the checks kept (the offline reply if they refused it).
         """
-        payload = {"message": message, "messages": [{"role": "user", "content": message}]}
+        payload: AgentState = {"message": message, "messages": [{"role": "user", "content": message}]}
         state_in, started = self._prepare(payload, user_id, top)
         ledger = start_turn(self.context.settings.llm_turn_token_budget)
         draft = ""
-        for mode, chunk in self.graph.stream(state_in, self._config(session), context=self.context,
-                                             stream_mode=["messages"]):
+        # With a list of stream modes the graph yields (mode, chunk) pairs; langgraph's overload says `dict | Any`.
+        parts = cast(Iterator[tuple[str, Any]], self.graph.stream(state_in, self._config(session), context=self.context,
+                                                                  stream_mode=["messages"]))
+        for mode, chunk in parts:
             if mode != "messages":
                 continue
             piece, metadata = chunk
-            if REPLY_TAG in (metadata.get("tags") or []) and getattr(piece, "content", ""):
-                draft += str(piece.content)
+            content = getattr(piece, "content", "")
+            if REPLY_TAG in (metadata.get("tags") or []) and content:
+                draft += str(content)
                 yield draft
         state = self.graph.get_state(self._config(session)).values
         yield self._result(session, state, ledger, started)
 
-    def _prepare(self, payload: dict[str, Any], user_id: int | None, top: int | None) -> tuple[dict, float]:
+    def _prepare(self, payload: AgentState, user_id: int | None, top: int | None) -> tuple[AgentState, float]:
         started = time.perf_counter()
         known = user_id if user_id is not None and user_id in self.context.catalogue.users else None
-        state_in = {**PER_TURN_RESET, **payload, "top_n": top or self.context.settings.top_n, "user_id": known}
+        state_in: AgentState = {**PER_TURN_RESET, **payload, "top_n": top or self.context.settings.top_n,
+                                "user_id": known}
         if "feedback" not in payload:
             state_in["feedback"] = None
         return state_in, started
 
-    def _run(self, session: str, payload: dict[str, Any], user_id: int | None, top: int | None) -> TurnResult:
+    def _run(self, session: str, payload: AgentState, user_id: int | None, top: int | None) -> TurnResult:
         state_in, started = self._prepare(payload, user_id, top)
         ledger = start_turn(self.context.settings.llm_turn_token_budget)
         state = self.graph.invoke(state_in, self._config(session), context=self.context)

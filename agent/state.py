@@ -65,7 +65,7 @@ class AgentState(TypedDict, total=False):
     reply: str
 
 
-PER_TURN_RESET: dict[str, Any] = {
+PER_TURN_RESET: AgentState = {
     "feedback": None, "intent": "", "understanding": {}, "constraints_note": [], "candidates": [],
     "no_match_reason": "", "scored": [], "picks": [], "recommendations": [], "notes": [], "reply": "",
 }

@@ -1,0 +1,1 @@
+"""The `convrec` command line."""

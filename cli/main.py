@@ -223,7 +223,10 @@ def bench(
 ) -> None:
     """Benchmark rankers on saved, identical splits; write results.json, report.md and PNG plots."""
     settings = _setup(verbose=True)
+    from convrec.core.data import load_catalogue
+    from convrec.retrieval.documents import document_texts_for
     from convrec.training.bench import BenchConfig, run_bench
+    from convrec.training.bench_inputs import ML_100K, bench_data, bench_text_inputs
     from convrec.training.bench_report import render_markdown, render_plots
 
     if rerender:
@@ -241,9 +244,11 @@ def bench(
     config = BenchConfig(dataset=dataset, protocol=protocol, models=names, seeds=seeds, quick=quick, sampled=sampled)
     config.validate()
     extra_rows = _read_extra(extra)
-    frame, user_ids, item_ids = _bench_data(settings, dataset)
+    frame, user_ids, item_ids = bench_data(settings, dataset)
+    item_texts = document_texts_for(load_catalogue(settings)) if dataset == ML_100K else None
+    text_inputs = bench_text_inputs(settings, dataset, item_texts=item_texts, show_progress=sys.stderr.isatty())
     results = run_bench(config, frame, user_ids, item_ids, cache_dir=settings.data_dir / "bench",
-                        show_progress=sys.stderr.isatty(), text_inputs=_bench_text_inputs(settings, dataset))
+                        show_progress=sys.stderr.isatty(), text_inputs=text_inputs)
     command = "convrec bench " + " ".join(sys.argv[2:]) if len(sys.argv) > 2 else "convrec bench"
     results["command"] = command
     out.mkdir(parents=True, exist_ok=True)
@@ -382,68 +387,6 @@ def _read_extra(path: Path | None) -> list[dict[str, Any]]:
         source = rows.get("source", "")
         return [{**row, "source": row.get("source") or source} for row in rows["rows"]]
     return rows if isinstance(rows, list) else [rows]
-
-
-def _bench_data(settings: Settings, dataset: str) -> tuple[Any, Any, Any]:
-    """Interactions (file order within each user's time ties), user ids and item ids of a dataset."""
-    import numpy as np
-
-    if dataset == "ml-100k":
-        from convrec.core.data import load_catalogue
-
-        catalogue = load_catalogue(settings)
-        frame = catalogue.interactions.sort_values("file_order", kind="stable")
-        return frame, np.array(sorted(catalogue.users), dtype=np.int64), catalogue.item_ids
-    from convrec.core.datasets import load_dataset
-
-    loaded = load_dataset(dataset, settings.data_dir)
-    return loaded.interactions, loaded.user_ids, loaded.item_ids
-
-
-def _bench_text_inputs(settings: Settings, dataset: str) -> Any:  # noqa: ANN401 - a TextInputsFor
-    """Give text rankers, per split, item texts built only from that split's training rows.
-
-    ML-100K items get the retrieval index's documents (the same template), computed from a catalogue without
-    the validation and test interactions, so audience counts in a document never include held-out ratings.
-    Other datasets get title, year and genres. Built lazily: baselines never pay for it.
-    """
-    from functools import cache
-
-    from convrec.core.encoder import load_encoder
-    from convrec.training.text_inputs import TextInputs, items_from_table
-
-    cache_dir = settings.data_dir / "text"
-    show = sys.stderr.isatty()
-
-    @cache
-    def source() -> tuple[Any, Any, Any]:
-        if dataset == "ml-100k":
-            from convrec.core.data import load_catalogue
-
-            catalogue = load_catalogue(settings)
-            return catalogue, catalogue.items, catalogue.interactions
-        from convrec.core.datasets import load_dataset
-
-        loaded = load_dataset(dataset, settings.data_dir)
-        return None, items_from_table(loaded.items), loaded.interactions
-
-    def inputs_for(split: Any) -> TextInputs:  # noqa: ANN401
-        catalogue, items, ratings = source()
-        texts: dict[int, str] = {}
-        if catalogue is not None:
-            from convrec.retrieval.documents import build_documents, kg_facts_trustworthy
-
-            held_out = set(zip(split.valid["user_id"], split.valid["item_id"], strict=True)) | set(
-                zip(split.test["user_id"], split.test["item_id"], strict=True))
-            documents = build_documents(catalogue.without(held_out), state_kg_facts=kg_facts_trustworthy(catalogue))
-            texts = {document.item_id: document.text for document in documents}
-        negatives = None
-        if split.train_negatives is not None:
-            negatives = (split.train[["user_id", "item_id"]].to_numpy(), split.train_negatives)
-        return TextInputs(items, ratings, texts, load_encoder(settings.encoder_path), cache_dir,
-                          negatives=negatives, show_progress=show)
-
-    return inputs_for
 
 
 def _run_batch(service: Any, path: Path) -> None:

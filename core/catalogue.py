@@ -1,13 +1,13 @@
-"""The catalogue: items by id, users, timestamped histories, audience statistics and title search.
+"""The catalogue: items by id, users, timestamped histories and audience statistics.
 
 Everything downstream (documents, rankers, agent) reads MovieLens through this one object, so parsing
 quirks (articles moved to the end, bracketed aliases, the `unkonwn` row, a year of `V`) are handled once.
+Title search lives in `title_search.py` (the catalogue hands out one `TitleSearch`), English phrasing in
+`phrasing.py`.
 """
 
 from __future__ import annotations
 
-import re
-from collections.abc import Iterable
 from dataclasses import dataclass, field
 from functools import cached_property
 from pathlib import Path
@@ -15,12 +15,12 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 import scipy.sparse as sp
-from rapidfuzz import fuzz, process
 
 from .dataset import RawTables, read_tables
 from .knowledge import KnowledgeGraph
-from .mentions import TitleLexicon, find_mentions
-from .titles import search_key, split_title, year_in_title
+from .mentions import TitleLexicon
+from .title_search import TitleMatch, TitleSearch
+from .titles import split_title, year_in_title
 
 AGE_BANDS: tuple[tuple[int, int, str], ...] = (
     (0, 17, "under 18"),
@@ -34,26 +34,6 @@ AGE_BANDS: tuple[tuple[int, int, str], ...] = (
 RATED_TOGETHER_ITEMS = 10
 CO_RATING_SHRINK = 20.0
 MIN_SHARED_RATERS = 3
-
-# MovieLens occupations whose plural is not the name plus "s".
-_OCCUPATION_GROUPS = {
-    "entertainment": "people in entertainment", "healthcare": "people in healthcare",
-    "marketing": "people in marketing", "salesman": "salespeople", "none": "people with no occupation",
-    "other": "people with other occupations", "retired": "retired people",
-}
-
-
-def occupation_plural(occupation: str) -> str:
-    """Name the people of a MovieLens occupation ("engineer" -> "engineers", "retired" -> "retired people")."""
-    return _OCCUPATION_GROUPS.get(occupation, occupation + "s")
-
-
-def join_words(parts: Iterable[str]) -> str:
-    """Join phrases as a person would: "a", "a and b", "a, b and c"."""
-    words = list(parts)
-    if len(words) <= 1:
-        return "".join(words)
-    return ", ".join(words[:-1]) + " and " + words[-1]
 
 
 def age_band(age: int) -> str:
@@ -89,15 +69,6 @@ class User:
     age: int
     gender: str
     occupation: str
-
-
-@dataclass(frozen=True)
-class TitleMatch:
-    """A title found in text: which item, how sure (0-100) and the words that matched."""
-
-    item_id: int
-    score: float
-    span: str
 
 
 @dataclass(frozen=True)
@@ -238,8 +209,9 @@ class Catalogue:
 
     @cached_property
     def rated_together(self) -> dict[int, tuple[int, ...]]:
-        """Per item, the items most often rated by the same people, closest first (items with no such item
-        are left out).
+        """Per item, the items most often rated by the same people, closest first.
+
+        Items with no such item are left out.
 
         Closeness is the cosine between the two items' sets of raters with `CO_RATING_SHRINK` added to the
         denominator, so a pair of niche films sharing 3 raters does not outrank films shared by hundreds; a
@@ -268,71 +240,19 @@ class Catalogue:
 
     # ----- title search ----------------------------------------------------------------------------
     @cached_property
-    def _title_keys(self) -> tuple[list[str], list[int]]:
-        keys: list[str] = []
-        ids: list[int] = []
-        for item in self.items.values():
-            for name in (item.title, *item.aliases):
-                key = search_key(name)
-                if key:
-                    keys.append(key)
-                    ids.append(item.item_id)
-        return keys, ids
+    def title_search(self) -> TitleSearch:
+        """The title search over this catalogue's films (most rated first among films of one name)."""
+        return TitleSearch(self.items, {int(i): int(n) for i, n in self.popularity.items()})
 
-    @cached_property
-    def _exact_keys(self) -> dict[str, list[int]]:
-        keys, ids = self._title_keys
-        exact: dict[str, list[int]] = {}
-        for key, item_id in zip(keys, ids, strict=True):
-            exact.setdefault(key, []).append(item_id)
-        return exact
-
-    @cached_property
+    @property
     def title_lexicon(self) -> TitleLexicon:
-        """Title keys, partial names and fuzzy-search lists for `mentions.find_mentions`, built on first use."""
-        return TitleLexicon.build(self.items, {int(i): int(n) for i, n in self.popularity.items()})
-
-    def _rank_by_popularity(self, item_ids: Iterable[int]) -> list[int]:
-        pop = self.popularity
-        return sorted(set(item_ids), key=lambda i: (-int(pop.get(i, 0)), i))
+        """The lexicon `mentions.find_mentions` reads, so a catalogue can be handed to it directly."""
+        return self.title_search.title_lexicon
 
     def find_title(self, query: str, *, limit: int = 5, cutoff: float = 80.0) -> list[TitleMatch]:
-        """Find the items a typed title most likely means, best first; tolerates case, articles and typos.
-
-        A year in the query ("Heat 1995", "Heat (1995)") prefers items from that year.
-        """
-        year_match = re.search(r"\b(1[89]\d\d|20\d\d)\b", query)
-        year = int(year_match.group(1)) if year_match else None
-        key = search_key(re.sub(r"\b(1[89]\d\d|20\d\d)\b", " ", query) if year else query)
-        if not key:
-            return []
-        if key in self._exact_keys:
-            ranked = self._rank_by_popularity(self._exact_keys[key])
-            matches = [TitleMatch(i, 100.0, query.strip()) for i in ranked]
-        else:
-            keys, ids = self._title_keys
-            found = process.extract(key, keys, scorer=fuzz.ratio, limit=limit * 3, score_cutoff=cutoff)
-            best: dict[int, float] = {}
-            for _, score, position in found:
-                best[ids[position]] = max(best.get(ids[position], 0.0), float(score))
-            pop = self.popularity
-            ranked = sorted(best, key=lambda i: (-best[i], -int(pop.get(i, 0)), i))
-            matches = [TitleMatch(i, best[i], query.strip()) for i in ranked]
-        if year is not None:
-            # A year that contradicts the title ("Blade Runner 2049") means a film we do not have.
-            matches = [m for m in matches if abs((self.items[m.item_id].year or year) - year) <= 1]
-        return matches[:limit]
+        """Find the items a typed title most likely means, best first (`TitleSearch.find_title`)."""
+        return self.title_search.find_title(query, limit=limit, cutoff=cutoff)
 
     def find_titles_in_text(self, text: str) -> list[TitleMatch]:
-        """Find the catalogue films a free-text message mentions, in order of appearance, each once.
-
-        The mentions come from `mentions.find_mentions` (case, typos, partial titles, "Title (Year)"); a
-        one-word or plain-word title needs evidence ("something big" is not *Big*, "like Heat" is *Heat*), and a
-        title written with another film's year or number ("Blade Runner 2049") names no catalogue film. The span
-        is the mention as written, year included.
-        """
-        found: list[TitleMatch] = []
-        for mention in find_mentions(text, self):
-            if mention.item_id is not None and all(m.item_id != mention.item_id for m in found):
-                found.append(TitleMatch(mention.item_id, mention.score, mention.text))
-        return found
+        """Find the catalogue films a message mentions, in order, each once (`TitleSearch.find_in_text`)."""
+        return self.title_search.find_in_text(text)

@@ -10,12 +10,17 @@ import hashlib
 import importlib.util
 import logging
 import threading
+from collections.abc import Callable
 from functools import cached_property, lru_cache
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import numpy as np
 
 from .errors import UserError
+
+if TYPE_CHECKING:
+    from sentence_transformers import SentenceTransformer
 
 log = logging.getLogger(__name__)
 _LOCK = threading.Lock()
@@ -42,7 +47,7 @@ class TextEncoder:
         self.path = path
 
     @cached_property
-    def model(self):  # noqa: ANN201 - sentence_transformers is imported lazily
+    def model(self) -> SentenceTransformer:
         """The loaded SentenceTransformer (imported lazily: the import alone takes seconds)."""
         from sentence_transformers import SentenceTransformer
 
@@ -64,7 +69,10 @@ class TextEncoder:
     @property
     def dimension(self) -> int:
         """Length of one embedding vector."""
-        return int(self.model.get_embedding_dimension())
+        dimension = self.model.get_embedding_dimension()
+        if dimension is None:
+            raise UserError(f"{self.path}: the model does not state the length of its embeddings")
+        return int(dimension)
 
     def encode(self, texts: list[str], *, batch_size: int = 64, show_progress: bool = False) -> np.ndarray:
         """Embed texts into unit-length float32 rows, so a dot product is a cosine similarity.
@@ -83,7 +91,7 @@ class TextEncoder:
         return np.asarray(vectors, dtype=np.float32)
 
     @cached_property
-    def _encode_one(self):  # noqa: ANN202 - a per-instance lru_cache
+    def _encode_one(self) -> Callable[[str], np.ndarray]:  # a per-instance lru_cache
         import torch
 
         def encode_one(text: str) -> np.ndarray:

@@ -10,8 +10,10 @@ import numpy as np
 
 
 def save_npz(path: Path, **arrays: np.ndarray) -> None:
-    """Write plain numeric/str arrays as one `.npz` through a temporary file in the same folder and a rename
-    (no pickles: every cache is read back with `allow_pickle=False`)."""
+    """Write plain numeric/str arrays as one `.npz` through a temporary file in the same folder and a rename.
+
+    No pickles: every cache is read back with `allow_pickle=False`.
+    """
     path.parent.mkdir(parents=True, exist_ok=True)
     handle, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
     try:

@@ -11,18 +11,24 @@ simulated user) goes through `LLMClient`, so each gets the same guarantees:
   repair fails too the caller gets None and uses its offline path;
 - every call leaves a `CallNote` in the turn's ledger, so a turn can say which steps used the model, which
   were repaired and which fell back, and why.
+
+Only a failure of the model call itself falls back: an error of the SDK or its HTTP client (refused, timed out,
+unreachable, rate limited) or an answer that does not parse or validate. Anything else is a bug in convrec and
+propagates, rather than quietly turning every turn into an offline one.
 """
 
 from __future__ import annotations
 
 import contextvars
+import functools
+import json
 import logging
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from typing import Any, Literal, TypeVar
 
-from pydantic import BaseModel
+from pydantic import BaseModel, SecretStr, ValidationError
 
 from .settings import Settings
 from .tokens import count_message_tokens
@@ -85,8 +91,11 @@ def current_ledger() -> TurnLedger | None:
 
 
 def fit_messages(messages: list[Message], budget: int, model: str | None = None) -> list[Message]:
-    """Cut the longest message, from its end, until the whole prompt fits `budget` tokens (never the system
-    message below a tenth of its length: the instructions matter more than the tail of a long history)."""
+    """Cut the longest message, from its end, until the whole prompt fits `budget` tokens.
+
+    The system message is never cut below a tenth of its length: the instructions matter more than the tail of a long
+    history.
+    """
     from .tokens import count_tokens, truncate_to_tokens
 
     fitted = list(messages)
@@ -101,19 +110,67 @@ def fit_messages(messages: list[Message], budget: int, model: str | None = None)
     return fitted
 
 
+class UnreadableAnswer(Exception):
+    """The endpoint answered, but not in a form the SDK can read (an error body with status 200, no choices).
+
+    The SDK reports such answers as `ValueError`, `KeyError`, `TypeError` or the like, which in convrec's own
+    code would be bugs; `_from_sdk` converts them only when they come out of the SDK call itself.
+    """
+
+
+R = TypeVar("R")
+
+
+def _from_sdk(call: Callable[[], R]) -> R:
+    """Run one SDK call; the SDK's own errors on an unreadable answer become `UnreadableAnswer`."""
+    try:
+        return call()
+    except (ValueError, KeyError, TypeError, AttributeError, IndexError) as exc:
+        if isinstance(exc, model_errors()):
+            raise
+        raise UnreadableAnswer(f"{type(exc).__name__}: {exc}") from exc
+
+
+def _stream_from_sdk(chunks: Iterator[Any]) -> Iterator[Any]:
+    """Iterate an SDK stream, converting its errors on an unreadable chunk as `_from_sdk` does."""
+    while True:
+        try:
+            chunk = _from_sdk(lambda: next(chunks))
+        except StopIteration:  # not one of the converted errors: the stream simply ended
+            return
+        yield chunk
+
+
+@functools.cache
+def model_errors() -> tuple[type[BaseException], ...]:
+    """The exceptions that mean "the model call failed", after which the caller takes its offline path.
+
+    The SDK's errors (`openai.OpenAIError`: refused, rate-limited, server errors, timeouts, connection
+    failures, and the same re-raised by langchain as `ModelError` subclasses), the HTTP client's
+    (`httpx.HTTPError`), timeouts, and answers that fail to parse or validate (pydantic, JSON, langchain's output
+    parser). Imported on first need: the SDKs are heavy and only the LLM path uses them.
+    """
+    import httpx
+    import openai
+    from langchain_core.exceptions import ModelError, OutputParserException
+
+    return (openai.OpenAIError, ModelError, httpx.HTTPError, TimeoutError, ValidationError, json.JSONDecodeError,
+            OutputParserException, UnreadableAnswer)
+
+
 class LLMClient:
     """A chat model behind an OpenAI-compatible endpoint, called only through the guarded methods below."""
 
     def __init__(self, settings: Settings) -> None:
         from langchain_openai import ChatOpenAI
 
-        key = settings.llm_api_key.get_secret_value() if settings.llm_api_key else LOCAL_KEY
+        key = settings.llm_api_key or SecretStr(LOCAL_KEY)
         self.settings = settings
         self.model = settings.llm_model
         self.base_url = settings.llm_base_url
         self.chat = ChatOpenAI(model=settings.llm_model, base_url=settings.llm_base_url, api_key=key,
                                timeout=settings.llm_timeout_s, max_retries=settings.llm_max_retries,
-                               max_tokens=settings.llm_max_output_tokens, temperature=0.0)
+                               max_completion_tokens=settings.llm_max_output_tokens, temperature=0.0)
 
     # ----- guarded calls -------------------------------------------------------------------------------
     def structured(self, task: str, schema: type[T], messages: list[Message], *, budget: int) -> T | None:
@@ -124,7 +181,8 @@ class LLMClient:
         started = time.perf_counter()
         runnable = self.chat.with_structured_output(schema, method="function_calling", include_raw=True)
         try:
-            answer = runnable.invoke(_lc(fitted))
+            request = _lc(fitted)
+            answer = _from_sdk(lambda: runnable.invoke(request))
             parsed, error = answer.get("parsed"), answer.get("parsing_error")
             if parsed is not None and error is None:
                 return self._ok(task, "ok", tokens, started, parsed)
@@ -132,12 +190,15 @@ class LLMClient:
             repair = [*fitted, ("assistant", _raw_text(answer.get("raw"))),
                       ("user", f"That answer could not be used: {complaint}. Call the function again with "
                                "arguments that match its schema exactly.")]
-            again = runnable.invoke(_lc(repair))
+            repair_request = _lc(repair)
+            again = _from_sdk(lambda: runnable.invoke(repair_request))
             if again.get("parsed") is not None and again.get("parsing_error") is None:
                 return self._ok(task, "repaired", tokens, started, again["parsed"])
-            return self._fail(task, f"malformed output twice: {complaint}", tokens, started)
-        except Exception as exc:  # noqa: BLE001 - any failure of a model call means: use the offline path
-            return self._fail(task, _reason(exc), tokens, started)
+            self._fail(task, f"malformed output twice: {complaint}", tokens, started)
+            return None
+        except model_errors() as exc:
+            self._fail(task, _reason(exc), tokens, started)
+            return None
 
     def text(self, task: str, messages: list[Message], *, budget: int) -> str | None:
         """Ask for plain text; None (noted) on any failure or an empty answer."""
@@ -147,11 +208,14 @@ class LLMClient:
         started = time.perf_counter()
         try:
             chat = self.chat.with_config(tags=[f"convrec:{task}"])  # a graph streaming messages sees the tokens
-            content = str(chat.invoke(_lc(fitted)).content).strip()
-        except Exception as exc:  # noqa: BLE001
-            return self._fail(task, _reason(exc), tokens, started)
+            request = _lc(fitted)
+            content = str(_from_sdk(lambda: chat.invoke(request)).content).strip()
+        except model_errors() as exc:
+            self._fail(task, _reason(exc), tokens, started)
+            return None
         if not content:
-            return self._fail(task, "empty answer", tokens, started)
+            self._fail(task, "empty answer", tokens, started)
+            return None
         return self._ok(task, "ok", tokens, started, content)
 
     def stream(self, task: str, messages: list[Message], *, budget: int) -> Iterator[str]:
@@ -162,12 +226,13 @@ class LLMClient:
         started = time.perf_counter()
         produced = False
         try:
-            for chunk in self.chat.stream(_lc(fitted)):
+            request = _lc(fitted)
+            for chunk in _stream_from_sdk(iter(self.chat.stream(request))):
                 piece = str(chunk.content)
                 if piece:
                     produced = True
                     yield piece
-        except Exception as exc:  # noqa: BLE001
+        except model_errors() as exc:
             self._fail(task, _reason(exc) + (" mid-stream" if produced else ""), tokens, started)
             return
         if produced:
@@ -221,8 +286,11 @@ def _raw_text(raw: Any) -> str:  # noqa: ANN401 - an AIMessage or None
 
 
 def _complaint(error: Any, raw: Any) -> str:  # noqa: ANN401
-    """Why a structured answer was unusable. langchain files arguments that are not JSON under
-    `invalid_tool_calls` and reports no parsing error, so look there first."""
+    """Why a structured answer was unusable.
+
+    langchain files arguments that are not JSON under `invalid_tool_calls` and reports no parsing error, so look there
+    first.
+    """
     if error is not None:
         return str(error).splitlines()[0][:300]
     invalid = getattr(raw, "invalid_tool_calls", None) or []
@@ -231,14 +299,14 @@ def _complaint(error: Any, raw: Any) -> str:  # noqa: ANN401
     return "no function call in the answer" if raw is not None else "no answer"
 
 
-def _reason(exc: Exception) -> str:
+def _reason(exc: BaseException) -> str:
     """A short, user-presentable reason for a failed call (the class name says most)."""
     name = type(exc).__name__
     mapping = {"APITimeoutError": "timeout", "ReadTimeout": "timeout", "TimeoutError": "timeout",
                "APIConnectionError": "server unreachable",
                "RateLimitError": "rate limited (429)", "InternalServerError": "server error (5xx)",
                "AuthenticationError": "authentication refused", "NotFoundError": "model or endpoint not found",
-               "BadRequestError": "request refused (400)"}
+               "BadRequestError": "request refused (400)", "UnreadableAnswer": "unreadable answer"}
     for cls in type(exc).__mro__:  # langchain-openai re-raises the SDK's errors as its own subclasses
         if cls.__name__ in mapping:
             return mapping[cls.__name__]

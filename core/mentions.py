@@ -1,5 +1,7 @@
-"""Find every film a message names: catalogue titles in any case, with typos, partial titles and years, and
-"Title (Year)" names of films the catalogue lacks.
+"""Find every film a message names.
+
+That means catalogue titles in any case, with typos, partial titles and years, and "Title (Year)" names of films the
+catalogue lacks.
 
 People write titles their own way ("the usual suspects", "Pulp Fictoin", "godfather 2", "Jumanji (2017)"),
 and many titles are ordinary words too ("Big", "The Game", "Kids", "Good Morning"). A title made only of plain
@@ -25,17 +27,29 @@ from .titles import ARTICLES, is_plain_word, key_words
 class Titled(Protocol):
     """What the lexicon reads of a film (a catalogue `Item` has it)."""
 
-    item_id: int
-    title: str
-    year: int | None
-    aliases: tuple[str, ...]
+    @property
+    def item_id(self) -> int:
+        """The catalogue id."""
+
+    @property
+    def title(self) -> str:
+        """The display title."""
+
+    @property
+    def year(self) -> int | None:
+        """The release year, None when unknown."""
+
+    @property
+    def aliases(self) -> tuple[str, ...]:
+        """Other titles the film is known by."""
 
 
 class TitleSource(Protocol):
     """Where `find_mentions` gets the lexicon from (a `Catalogue`, which builds it once and keeps it)."""
 
     @property
-    def title_lexicon(self) -> TitleLexicon: ...
+    def title_lexicon(self) -> TitleLexicon:
+        """The title keys every search matches against, built once and kept by the source."""
 
 YEAR_RANGE = (1880, 2030)  # a 4-digit number outside it ("Blade Runner 2049") is part of a title
 MAX_FUZZY_WORDS = 5  # longest span after a cue word that is compared with every title
@@ -143,8 +157,10 @@ def _title_key(name: str, *, articles: frozenset[str] = _ENGLISH_ARTICLES) -> st
 
 
 def _partial_names(name: str) -> list[str]:
-    """Shorter names people use for a title: the part before a subtitle ("Austin Powers"), before "and the"
-    ("Indiana Jones")."""
+    """Shorter names people use for a title.
+
+    They are the part before a subtitle ("Austin Powers") or before "and the" ("Indiana Jones").
+    """
     names = [name.split(":")[0], re.split(r"\s+-\s+", name)[0], re.split(r"\s+and the\s+", name, flags=re.I)[0]]
     return [re.sub(r"\s+or$", "", n.strip(), flags=re.I) for n in names if n.strip() != name.strip()]
 
@@ -212,8 +228,11 @@ class TitleLexicon:
         return self.exact.get(key) or self.partial.get(key, ())
 
     def pick(self, key: str, year: int | None) -> int | None:
-        """The item a key means: with a year, the closest one within a year of it; without, the most rated
-        (None when a partial name fits several titles, like "star trek")."""
+        """The item a key means.
+
+        With a year, the closest one within a year of it; without, the most rated (None when a partial name fits several
+        titles, like "star trek").
+        """
         ids = self.ids(key)
         if year is None:
             if key not in self.exact and len({self.titles[i] for i in ids}) > 1:
@@ -303,8 +322,10 @@ class _Scan:
         return k > 0 and not self.gap(k).strip()
 
     def with_article(self, first: int, key: str) -> int:
-        """Start a catalogue title at the article before it when the title has one ("the usual suspects", but
-        "the Die Hard series")."""
+        """Start a catalogue title at the article before it when the title has one.
+
+        As in "the usual suspects", but not "the Die Hard series".
+        """
         ids = self.lex.ids(key)
         if first > 0 and ids and self.spaced(first) and self.tokens[first - 1].word in _ENGLISH_ARTICLES \
                 and self.lex.titles[ids[0]].lower().startswith(self.tokens[first - 1].word + " "):
@@ -313,8 +334,11 @@ class _Scan:
 
     # -- steps --------------------------------------------------------------------------------------------
     def mentions(self) -> list[Mention]:
-        """Catalogue candidates (exact, then misspelt), corrected for sequel numbers and subtitles, resolved
-        against written years, then kept when quoted, dated or evidenced; overlaps go to the stronger one."""
+        """The mentions: the catalogue candidates that survive correction, resolution and the evidence rules.
+
+        Candidates (exact, then misspelt) are corrected for sequel numbers and subtitles, resolved against written
+        years, then kept when quoted, dated or evidenced; overlaps go to the stronger one.
+        """
         if not self.tokens:
             return []
         catalogued = self.exact() + self.fuzzy()
@@ -362,8 +386,11 @@ class _Scan:
         return found
 
     def fuzzy(self) -> list[_Candidate]:
-        """Misspelt titles: windows around a distinctive title word, single capitalised or cued words, and the
-        words after a cue compared with every title."""
+        """Misspelt titles.
+
+        They are found in windows around a distinctive title word, in single capitalised or cued words, and in the words
+        after a cue compared with every title.
+        """
         found: dict[tuple[int, int], tuple[float, str]] = {}
         tokens, lex = self.tokens, self.lex
 
@@ -400,9 +427,9 @@ class _Scan:
                     window = self.key(k, last)
                     if len(window) < 6 or window in lex.exact or window in lex.partial:
                         continue
-                    hit = process.extractOne(window, lex.fuzzy_keys, scorer=fuzz.ratio, score_cutoff=FUZZY_CUTOFF)
-                    if hit and " " in hit[0] and (score := _misspelt(window, hit[0])):
-                        consider(k, last, hit[0], score)
+                    near = process.extractOne(window, lex.fuzzy_keys, scorer=fuzz.ratio, score_cutoff=FUZZY_CUTOFF)
+                    if near and " " in near[0] and (score := _misspelt(window, near[0])):
+                        consider(k, last, near[0], score)
         return [_Candidate(self.with_article(first, key), last, key, lex.pick(key, None), score, 4)
                 for (first, last), (score, key) in found.items() if lex.pick(key, None) is not None]
 
@@ -449,8 +476,10 @@ class _Scan:
         return end
 
     def dated(self, catalogued: list[_Candidate]) -> tuple[list[_Candidate], list[_Candidate]]:
-        """Resolve each "(Year)" and each year right after a title; return the dated mentions and the other
-        catalogue candidates."""
+        """Resolve each "(Year)" and each year right after a title.
+
+        Return the dated mentions and the other catalogue candidates.
+        """
         dated: list[_Candidate] = []
         used: set[int] = set()
         by_end: dict[int, list[int]] = {}
@@ -518,8 +547,10 @@ class _Scan:
         return first, y
 
     def _gap_breaks_title(self, k: int, *, commas: bool = False) -> bool:
-        """Whether the text between tokens k-1 and k ends a title; with `commas`, a comma between capitalised
-        words does not ("Planes, Trains and Automobiles", "I, Robot")."""
+        """Whether the text between tokens k-1 and k ends a title.
+
+        With `commas`, a comma between capitalised words does not ("Planes, Trains and Automobiles", "I, Robot").
+        """
         gap = self.gap(k)
         if not gap.strip():
             return False
@@ -542,9 +573,12 @@ class _Scan:
         return None
 
     def resolve_run(self, first: int, y: int, year: int, year_end: int) -> _Candidate:
-        """The film that the words first..y-1 before a year name: a catalogue title that fits the year at the
-        end of them ("Nice Jackie Brown (1997)": one word only when it is all of them) or before a subtitle
-        ("Star Wars: Episode IV - A New Hope (1977)"), else a misspelt one, else a film the catalogue lacks."""
+        """The film that the words first..y-1 before a year name.
+
+        It is a catalogue title that fits the year at the end of them ("Nice Jackie Brown (1997)": one word only when it
+        is all of them) or before a subtitle ("Star Wars: Episode IV - A New Hope (1977)"), else a misspelt one, else a
+        film the catalogue lacks.
+        """
         lex = self.lex
         for start in range(first, y):
             key = self.key(start, y)
@@ -650,8 +684,11 @@ class _Scan:
         return not self.spaced(last) or self.tokens[last].word in _CONNECTORS or self.tokens[last].capital
 
     def capitalised(self, first: int, last: int, *, sentence_start_counts: bool = False) -> bool:
-        """Whether the words are written as a title (capitals); a sentence start alone shows it only for a
-        word that is no plain English ("Braveheart is great", not "Big is great")."""
+        """Whether the words are written as a title (capitals).
+
+        A sentence start alone shows it only for a word that is no plain English ("Braveheart is great", not "Big is
+        great").
+        """
         if self.shouty:
             return False
         words = self.tokens[first:last]
@@ -664,9 +701,12 @@ class _Scan:
         return len(letters) >= 2 or sentence_start_counts or not self.sentence_start(first)
 
     def continues_name(self, first: int, last: int, *, plain: bool) -> bool:
-        """Whether capitalised words go on around a capitalised one-word title: "Lego Batman", "Father Jack",
-        "Avengers: Infinity War", "Blades of Glory", "War of the Worlds", "Michael Keaton" (after a plain title
-        like "Big", any capitalised word does; after one led by an article, like "The Godfather", none does)."""
+        """Whether capitalised words go on around a capitalised one-word title.
+
+        As in "Lego Batman", "Father Jack", "Avengers: Infinity War", "Blades of Glory", "War of the Worlds", "Michael
+        Keaton" (after a plain title like "Big", any capitalised word does; after one led by an article, like "The
+        Godfather", none does).
+        """
         tokens = self.tokens
         if first > 0:
             k = first - 1
@@ -691,8 +731,10 @@ class _Scan:
             and token.word not in _OPENERS
 
     def continues_after(self, last: int, *, joiners: frozenset[str] | set[str]) -> bool:
-        """Whether "of"/"for"/"the"... and a capitalised word or a number follow: "War of the Worlds",
-        "Friday the 13th"."""
+        """Whether "of"/"for"/"the"... and a capitalised word or a number follow.
+
+        As in "War of the Worlds", "Friday the 13th".
+        """
         k = last
         while k < len(self.tokens) and self.spaced(k) and self.tokens[k].word in joiners and k - last < 2:
             k += 1
@@ -705,9 +747,11 @@ class _Scan:
 
     def continues_phrase(self, first: int, last: int, *, single: bool, plain: bool, franchise: bool,
                          named: bool) -> bool:
-        """Whether lower-case title words go on as a phrase ("kids movie", "alien movies") or a name ("michael
-        keaton"); after "the", "movies" and "series" name a franchise ("the scream movies"), and a title that
-        takes "the" ("the shining scared me") is no first name."""
+        """Whether lower-case title words go on as a phrase ("kids movie", "alien movies") or a name ("michael keaton").
+
+        After "the", "movies" and "series" name a franchise ("the scream movies"), and a title that takes "the" ("the
+        shining scared me") is no first name.
+        """
         tokens = self.tokens
         after = tokens[last] if last < len(tokens) and self.spaced(last) else None
         if after is None:
@@ -748,10 +792,12 @@ class _Scan:
 
 
 def _misspelt(window: str, key: str) -> float:
-    """How alike a span and a title key are (0: not alike enough). With as many words, each word must be a
-    typo of its partner (one edit, two for words over five letters), so "chasing a" is not "chasing amy" nor
-    "rat race" "great race"; with a word more or less ("spiderman"), the whole must be closer. Numbers must
-    agree: "2 seconds" is not "8 seconds", "neverending story" not "neverending story 3"."""
+    """How alike a span and a title key are (0: not alike enough).
+
+    With as many words, each word must be a typo of its partner (one edit, two for words over five letters), so "chasing
+    a" is not "chasing amy" nor "rat race" "great race"; with a word more or less ("spiderman"), the whole must be
+    closer. Numbers must agree: "2 seconds" is not "8 seconds", "neverending story" not "neverending story 3".
+    """
     typed, title = window.split(), key.split()
     if {w for w in typed if w.isdigit()} != {w for w in title if w.isdigit()}:
         return 0.0

@@ -1,5 +1,8 @@
-"""Title normalisation: MovieLens writes "Usual Suspects, The" and "Seven (Se7en)"; people type "the usual
-suspects", "se7en" or "Usual Suspect (1995)". Both sides are reduced to one search key."""
+"""Title normalisation for matching what people type against the catalogue.
+
+MovieLens writes "Usual Suspects, The" and "Seven (Se7en)"; people type "the usual suspects", "se7en" or "Usual Suspect
+(1995)". Both sides are reduced to one search key.
+"""
 
 from __future__ import annotations
 

@@ -1,0 +1,1 @@
+"""Evaluations of the chat agent: scripted dialogue cases, real dialogues and simulated users."""

@@ -13,6 +13,8 @@ from typing import Annotated, Literal
 import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
+from convrec.core.intents import Intent as AgentIntent
+
 CATEGORIES: tuple[str, ...] = (
     "chitchat", "item_question", "unknown_title", "hard_constraints", "soft_constraints", "mixed",
     "history_only", "critique", "why", "impossible", "out_of_scope", "prompt_injection", "odd_input", "own_words",
@@ -21,8 +23,8 @@ Category = Literal[
     "chitchat", "item_question", "unknown_title", "hard_constraints", "soft_constraints", "mixed",
     "history_only", "critique", "why", "impossible", "out_of_scope", "prompt_injection", "odd_input", "own_words",
 ]
-Intent = Literal["recommend", "more", "refine", "feedback", "item_question", "why", "goodbye", "chitchat",
-                 "out_of_scope", "invalid"]
+# The agent's acts, and "invalid" for a message the service refuses before the graph reads it.
+Intent = Literal[AgentIntent, "invalid"]
 FeedbackKind = Literal["like", "seen", "dislike"]
 CASES_DIR = Path(__file__).resolve().parent / "cases"
 
@@ -32,8 +34,10 @@ class _Strict(BaseModel):
 
 
 class PickRef(_Strict):
-    """The item that was pick `pick` (1-based) of turn `turn` (1-based) of this case; `field` is the text a
-    reply check looks for."""
+    """The item that was pick `pick` (1-based) of turn `turn` (1-based) of this case.
+
+    `field` is the text a reply check looks for.
+    """
 
     turn: int = Field(ge=1)
     pick: int = Field(ge=1)

@@ -117,8 +117,10 @@ def score_list(ranked: Sequence[int], case: DialogueCase, ks: Sequence[int] = KS
 
 
 def run_case(service: ChatService, case: DialogueCase, *, top: int, fold: int) -> CaseOutcome:
-    """Play the seeker's messages in a fresh session and score the answer to the last one (asked for `top` films;
-    earlier answers have the app's usual length)."""
+    """Play the seeker's messages in a fresh session and score the answer to the last one.
+
+    That answer is asked for `top` films; earlier answers have the app's usual length.
+    """
     session = f"redial-{case.case}-{uuid.uuid4().hex[:8]}"
     outcome = CaseOutcome(case=case.case, conversation=case.conversation, fold=fold,
                           last_message=case.seeker_turns[-1], targets=case.targets)

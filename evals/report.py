@@ -10,10 +10,9 @@ import json
 from collections.abc import Iterable, Sequence
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
-if TYPE_CHECKING:
-    from .scripted import CaseResult
+from .results import CaseResult
 
 STATUS_LABEL = {"pass": "pass", "fail": "FAIL", "known_failure": "known failure", "fixed": "fixed (still marked)"}
 COUNT_KEYS = ("cases", "passed", "known_failures", "failed", "fixed")

@@ -13,72 +13,32 @@ import time
 import uuid
 from collections.abc import Sequence
 from pathlib import Path
-from typing import Any, Literal, Protocol
+from typing import Any, Protocol
 
-from pydantic import BaseModel, Field
 from tqdm import tqdm
 
 from convrec.agent.service import ChatService, Recommendation, TurnResult
-from convrec.core.catalogue import TitleMatch
 from convrec.core.errors import UserError
 from convrec.core.settings import Settings
+from convrec.core.title_search import TitleMatch
 
 from .cases import CASES_DIR, BrokenCase, Case, EveryPick, Expect, PickRef, TurnRef, load_cases
+from .report import print_summary, write_scripted_report
+from .results import CaseResult, CheckResult, TurnRecord
 
 logger = logging.getLogger(__name__)
 
-Status = Literal["pass", "fail", "known_failure", "fixed"]
 SAID_LIMIT = 300  # characters of a message kept in the results (a 5,000-character message is summarised)
 
 
 class CatalogueLike(Protocol):
     """What the checks need from the catalogue: title search and a user's rated history."""
 
-    def find_title(self, query: str, *, limit: int = 5, cutoff: float = 80.0) -> list[TitleMatch]: ...
+    def find_title(self, query: str, *, limit: int = 5, cutoff: float = 80.0) -> list[TitleMatch]:
+        """Resolve a title a case names to the items it most likely means, best first."""
 
-    def history(self, user_id: int) -> Any: ...
-
-
-class CheckResult(BaseModel):
-    """One check of one turn."""
-
-    turn: int
-    check: str
-    passed: bool
-    message: str = ""
-
-
-class TurnRecord(BaseModel):
-    """What was said (or clicked) in one turn and the structured result that came back."""
-
-    turn: int
-    said: str | None = None
-    said_chars: int | None = None
-    feedback: dict[str, Any] | None = None
-    result: dict[str, Any] | None = None
-    elapsed_ms: float | None = None
-    error: str | None = None
-
-
-class CaseResult(BaseModel):
-    """The outcome of one case: `passed` when every check held; `status` also weighs `known_failure`."""
-
-    name: str
-    category: str
-    file: str = ""
-    description: str = ""
-    passed: bool
-    known_failure: str | None = None
-    failures: list[str] = Field(default_factory=list)
-    checks: list[CheckResult] = Field(default_factory=list)
-    turns: list[TurnRecord] = Field(default_factory=list)
-
-    @property
-    def status(self) -> Status:
-        """pass, fail, known_failure (failed as expected) or fixed (marked known failure but passed)."""
-        if self.known_failure:
-            return "fixed" if self.passed else "known_failure"
-        return "pass" if self.passed else "fail"
+    def history(self, user_id: int) -> Any:
+        """The user's rated history, whose `item_id` column the checks compare picks with."""
 
 
 class CaseError(Exception):
@@ -336,8 +296,6 @@ def main_scripted(settings: Settings, cases_dir: Path | None, out: Path, show_pr
     """
     from convrec.agent.context import load_context
     from convrec.agent.service import open_checkpointer
-
-    from .report import print_summary, write_scripted_report
 
     folder = CASES_DIR if cases_dir is None else cases_dir
     if not folder.is_dir():

@@ -26,9 +26,7 @@ from convrec.agent.service import ChatService, open_checkpointer
 from convrec.core.catalogue import Catalogue, Item
 from convrec.core.data import load_catalogue
 from convrec.core.settings import Settings
-from convrec.training.configs import load_params
 from convrec.training.rankers import REGISTRY
-from convrec.training.rankers.base import fit_or_load
 
 from .simulator import SimulatedUser
 
@@ -138,10 +136,7 @@ def run_simulation(settings: Settings, *, users: int, seed: int, rankers: list[s
     held_out = full.without(set(pairs))
     extra = [r for r in (rankers if rankers is not None else sorted(REGISTRY))
              if r not in {"pop", "itemknn"} and not REGISTRY[r].needs_text]  # profile models: see `no_profiles`
-    base = load_context(settings, catalogue=held_out, show_progress=show_progress)
-    for name in extra:
-        base.rankers[name] = fit_or_load(name, base.interactions, cache_dir=settings.models_dir, seed=seed,
-                                         params=load_params(name, "chat"), show_progress=show_progress)
+    base = load_context(settings, catalogue=held_out, show_progress=show_progress, extra_rankers=extra)
     voice = None
     simulator = "offline templates over target attributes"
     if settings.llm_provider == "openai":

@@ -72,8 +72,11 @@ class SimulatedUser:
         return str(self.rng.choice(OPENINGS)).format(genre=genre_word(genres[0]))
 
     def answer_question(self) -> str:
-        """Answer a clarifying question as a person would: it asked for a genre or an era, so say both (the
-        most telling genre not yet said, and the decade); a rejected list only draws one critique."""
+        """Answer a clarifying question as a person would.
+
+        It asked for a genre or an era, so say both (the most telling genre not yet said, and the decade); a rejected
+        list only draws one critique.
+        """
         genres = [g for g in self.genres_by_distinctiveness() if g not in self.stated_genres]
         year = self.target.year
         if genres and year is not None and self.stated_years is None:

@@ -9,11 +9,12 @@ from __future__ import annotations
 
 import logging
 import re
-from collections.abc import Iterable
+from collections.abc import Callable
 from dataclasses import dataclass
 
 from convrec.core.catalogue import Audience, Catalogue, Item
 from convrec.core.knowledge import audit_sequel_titles
+from convrec.core.phrasing import join_words, occupation_plural
 
 log = logging.getLogger(__name__)
 
@@ -42,12 +43,6 @@ GENRE_GLOSSES: dict[str, str] = {
     "War": "war: soldiers and battles", "Western": "western: cowboys on the American frontier",
 }
 MetadataValue = int | float | bool | str
-# MovieLens occupations whose plural is not the name plus "s".
-_OCCUPATION_GROUPS = {
-    "entertainment": "people in entertainment", "healthcare": "people in healthcare",
-    "marketing": "people in marketing", "salesman": "salespeople", "none": "people with no occupation",
-    "other": "people with other occupations",
-}
 _warned_untrusted: set[int] = set()
 
 
@@ -128,7 +123,7 @@ def document_metadata(catalogue: Catalogue, item: Item) -> dict[str, MetadataVal
 
 
 def _title_sentence(item: Item) -> str:
-    aliases = f" (also known as {_join(item.aliases)})" if item.aliases else ""
+    aliases = f" (also known as {join_words(item.aliases)})" if item.aliases else ""
     year = f", released in {item.year}" if item.year else ", release year unknown"
     return f"{item.title}{aliases}{year}."
 
@@ -149,7 +144,8 @@ def _audience_sentence(audience: Audience | None) -> str:
         f"most raters are aged {audience.top_age_band}"
     )
     if audience.top_occupations:
-        text += f"; rated more often than average by {_join(_plural(o) for o in audience.top_occupations)}"
+        groups = join_words(occupation_plural(o) for o in audience.top_occupations)
+        text += f"; rated more often than average by {groups}"
     return text + "."
 
 
@@ -163,7 +159,7 @@ def _rated_together_sentence(catalogue: Catalogue, item_id: int) -> str:
     together = catalogue.rated_together.get(item_id, ())
     if not together:
         return ""
-    return f"Often rated by the same people as {_join(catalogue.items[i].title for i in together)}."
+    return f"Often rated by the same people as {join_words(catalogue.items[i].title for i in together)}."
 
 
 def _kg_sentence(catalogue: Catalogue, item_id: int) -> str:
@@ -171,18 +167,19 @@ def _kg_sentence(catalogue: Catalogue, item_id: int) -> str:
     phrases = [lk.phrase(catalogue.items[lk.other_item_id].title) for lk in links[:MAX_KG_FACTS]]
     if not phrases:
         return ""
-    return f"It {_join(phrases)}."
+    return f"It {join_words(phrases)}."
 
 
-def _plural(occupation: str) -> str:
-    """Name the people of an occupation ("engineer" -> "engineers", "healthcare" -> "people in ...")."""
-    if occupation in _OCCUPATION_GROUPS:
-        return _OCCUPATION_GROUPS[occupation]
-    return occupation + "s"
 
+def document_texts_for(full: Catalogue) -> Callable[[Catalogue], dict[int, str]]:
+    """Item id -> document text of any part of `full` (a benchmark's training rows), as the index writes them.
 
-def _join(parts: Iterable[str]) -> str:
-    words = list(parts)
-    if len(words) <= 1:
-        return "".join(words)
-    return ", ".join(words[:-1]) + " and " + words[-1]
+    Whether knowledge-graph facts may be stated is judged once on the whole dataset: it is a property of the
+    link file, not of which ratings a split keeps.
+    """
+    trusted = kg_facts_trustworthy(full)
+
+    def texts(part: Catalogue) -> dict[int, str]:
+        return {document.item_id: document.text for document in build_documents(part, state_kg_facts=trusted)}
+
+    return texts

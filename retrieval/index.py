@@ -199,8 +199,10 @@ class ItemIndex:
 
     # ----- helpers ---------------------------------------------------------------------------------
     def _known_genres_only(self, constraints: Constraints) -> Constraints:
-        """Drop unwanted genres the catalogue lacks: documents have no flag for them, so `False` would match
-        nothing instead of everything."""
+        """Drop unwanted genres the catalogue lacks.
+
+        Documents have no flag for them, so `False` would match nothing instead of everything.
+        """
         unwanted = tuple(g for g in constraints.genres_none if genre_key(g) in self._genre_keys)
         if unwanted == constraints.genres_none:
             return constraints

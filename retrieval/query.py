@@ -104,8 +104,10 @@ def where_filter(constraints: Constraints) -> dict[str, Any] | None:
 
 
 def _year_clauses(constraints: Constraints) -> list[dict[str, Any]]:
-    """Bound the year and rule out excluded ranges; the lower bound is at least 1 so unknown years (stored as 0)
-    never pass."""
+    """Bound the year and rule out excluded ranges.
+
+    The lower bound is at least 1 so unknown years (stored as 0) never pass.
+    """
     if not constraints.has_year:
         return []
     lower = max(constraints.year_min if constraints.year_min is not None else 1, 1)

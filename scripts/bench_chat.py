@@ -19,15 +19,11 @@ import time
 import urllib.request
 from pathlib import Path
 
-os.environ.setdefault("HF_HUB_OFFLINE", "1")
-os.environ.setdefault("TRANSFORMERS_OFFLINE", "1")
-os.environ.setdefault("ANONYMIZED_TELEMETRY", "False")
-
-from convrec.agent.context import load_context  # noqa: E402
-from convrec.agent.service import ChatService, open_checkpointer  # noqa: E402
-from convrec.core.data import load_catalogue  # noqa: E402
-from convrec.core.settings import Settings  # noqa: E402
-from convrec.retrieval.index import ItemIndex  # noqa: E402
+from convrec.agent.context import load_context
+from convrec.agent.service import ChatService, open_checkpointer
+from convrec.core.data import load_catalogue
+from convrec.core.settings import Settings
+from convrec.retrieval.index import ItemIndex
 
 GENRES = ["sci-fi", "comedy", "crime", "western", "romance", "horror", "war", "mystery", "drama", "thriller"]
 DECADES = ["90s", "80s", "70s", "60s", "50s"]
@@ -39,8 +35,10 @@ TEMPLATES = [
 
 
 def conversation(round_number: int, titles: list[str]) -> list[str]:
-    """Ten turns of one conversation; every round uses other genres, decades and titles, so no turn is
-    answered from a cache filled by an earlier round."""
+    """Ten turns of one conversation.
+
+    Every round uses other genres, decades and titles, so no turn is answered from a cache filled by an earlier round.
+    """
     pick = round_number * 7
     fills = {"genre": GENRES[round_number % len(GENRES)], "genre2": GENRES[(round_number + 3) % len(GENRES)],
              "decade": DECADES[round_number % len(DECADES)], "decade2": DECADES[(round_number + 2) % len(DECADES)],
@@ -59,8 +57,10 @@ def first_index_build(settings: Settings) -> float:
 
 
 def turn_latencies(settings: Settings, turns: int) -> tuple[list[float], list[float]]:
-    """Run `turns` warm turns over several conversations, alternating a known user (7, ranked by LLM-TUP from
-    stored profiles) and anonymous users; return ms per turn for each."""
+    """Run `turns` warm turns over several conversations and return ms per turn for each kind of user.
+
+    The conversations alternate a known user (7, ranked by LLM-TUP from stored profiles) and anonymous users.
+    """
     with tempfile.TemporaryDirectory() as tmp:
         service = ChatService(load_context(settings), open_checkpointer(Path(tmp) / "bench.sqlite"))
         popular = service.context.catalogue.popularity.sort_values(ascending=False).index[:200]

@@ -9,15 +9,11 @@ from __future__ import annotations
 
 import argparse
 import json
-import os
 
-os.environ.setdefault("HF_HUB_OFFLINE", "1")
-os.environ.setdefault("TRANSFORMERS_OFFLINE", "1")
-
-from convrec.core.data import load_catalogue  # noqa: E402
-from convrec.core.encoder import load_encoder  # noqa: E402
-from convrec.core.settings import Settings  # noqa: E402
-from convrec.training import intent  # noqa: E402
+from convrec.core.data import load_catalogue
+from convrec.core.encoder import load_encoder
+from convrec.core.settings import Settings
+from convrec.training import intent
 
 
 def main() -> None:

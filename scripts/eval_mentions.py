@@ -75,13 +75,14 @@ def parse_name(name: str) -> tuple[str, int | None]:
 
 
 def gold_item(catalogue: Catalogue, title: str, year: int | None) -> int | None:
-    """The reference catalogue film for a name: an exact search-key match (the exact path of
-    `Catalogue.find_title`), within one year when a year is given, most rated first. `find_title` itself is
-    not called: it reads the "2001" of "2001: A Space Odyssey" as a year."""
-    ids = catalogue._exact_keys.get(search_key(title), [])
+    """The reference catalogue film for a name.
+
+    It is an exact search-key match (the exact path of `Catalogue.find_title`), within one year when a year is given,
+    most rated first. `find_title` itself is not called: it reads the "2001" of "2001: A Space Odyssey" as a year.
+    """
+    ranked = catalogue.title_search.exact_ids(search_key(title))
     if year is not None:
-        ids = [i for i in ids if abs((catalogue.items[i].year or year) - year) <= 1]
-    ranked = catalogue._rank_by_popularity(ids)
+        ranked = [i for i in ranked if abs((catalogue.items[i].year or year) - year) <= 1]
     return ranked[0] if ranked else None
 
 

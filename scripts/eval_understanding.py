@@ -17,21 +17,17 @@ from __future__ import annotations
 
 import argparse
 import json
-import os
 from pathlib import Path
 
-os.environ.setdefault("HF_HUB_OFFLINE", "1")
-os.environ.setdefault("TRANSFORMERS_OFFLINE", "1")
+import numpy as np
 
-import numpy as np  # noqa: E402
-
-from convrec.agent.offline.understand import adjacent_cue  # noqa: E402
-from convrec.core.data import load_catalogue  # noqa: E402
-from convrec.core.encoder import load_encoder  # noqa: E402
-from convrec.core.llm import RECOMMENDING_INTENTS  # noqa: E402
-from convrec.core.settings import Settings  # noqa: E402
-from convrec.training import intent, stance  # noqa: E402
-from convrec.training.dialogues import load_dialogues  # noqa: E402
+from convrec.agent.offline.understand import adjacent_cue
+from convrec.core.data import load_catalogue
+from convrec.core.encoder import load_encoder
+from convrec.core.intents import RECOMMENDING_INTENTS
+from convrec.core.settings import Settings
+from convrec.training import intent, stance
+from convrec.training.dialogues import load_dialogues
 
 
 def answer_kind(act: str) -> str:

@@ -57,11 +57,11 @@ MASKING_SEQUENTIAL = ("RecBole full ranking; nothing masked: already-seen items 
                       "evaluation, which masks history for every model)")
 
 # Written to a temporary folder and run with the RecBole venv's python: one model, one JSON result on stdout's
-# last line. RecBole's Config parses sys.argv, so the runner takes its job from a file named in the environment.
+# last line. RecBole's Config parses sys.argv, so the runner reads its job file (argument 1) and then hides it.
 RUNNER = r'''
 import json, os, sys, time
+job = json.load(open(sys.argv[1]))
 sys.argv = sys.argv[:1]
-job = json.load(open(os.environ["CONVREC_RECBOLE_JOB"]))
 from recbole.config import Config
 from recbole.data import create_dataset, data_preparation
 from recbole.utils import get_model, get_trainer, init_seed
@@ -209,12 +209,12 @@ def run_model(python: Path, model: str, dataset: str, data_root: Path, *, epochs
         job = {"model": model, "dataset": dataset, "threads": threads,
                "config": recbole_config(model, data_root, work, epochs=epochs, seed=seed)}
         (work / "job.json").write_text(json.dumps(job), encoding="utf-8")
-        env = {**os.environ, "TORCH_FORCE_NO_WEIGHTS_ONLY_LOAD": "1", "CONVREC_RECBOLE_JOB": str(work / "job.json"),
-               "PYTHONNOUSERSITE": "1", "OMP_NUM_THREADS": str(threads)}
+        env = {**os.environ, "TORCH_FORCE_NO_WEIGHTS_ONLY_LOAD": "1", "PYTHONNOUSERSITE": "1",
+               "OMP_NUM_THREADS": str(threads)}  # RecBole's torch and Python read these only from the environment
         started = time.perf_counter()
         # cwd=work: RecBole writes its log/ and log_tensorboard/ folders into the working directory.
-        done = subprocess.run([str(python), str(work / "runner.py")], capture_output=True, text=True, cwd=work,
-                              env=env, check=False)
+        done = subprocess.run([str(python), str(work / "runner.py"), str(work / "job.json")], capture_output=True,
+                              text=True, cwd=work, env=env, check=False)
         wall = time.perf_counter() - started
         if done.returncode != 0:
             tail = "\n".join((done.stdout + done.stderr).strip().splitlines()[-20:])

@@ -10,18 +10,14 @@ from __future__ import annotations
 
 import argparse
 import json
-import os
 from unittest import mock
 
-os.environ.setdefault("HF_HUB_OFFLINE", "1")
-os.environ.setdefault("TRANSFORMERS_OFFLINE", "1")
+import numpy as np
 
-import numpy as np  # noqa: E402
-
-from convrec.core.data import load_catalogue  # noqa: E402
-from convrec.core.encoder import load_encoder  # noqa: E402
-from convrec.core.settings import Settings  # noqa: E402
-from convrec.retrieval import documents  # noqa: E402
+from convrec.core.data import load_catalogue
+from convrec.core.encoder import load_encoder
+from convrec.core.settings import Settings
+from convrec.retrieval import documents
 
 REQUESTS: dict[str, tuple[str, ...]] = {
     "Sci-Fi": ("a space adventure with aliens", "futuristic robots and time travel",

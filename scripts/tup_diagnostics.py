@@ -13,20 +13,18 @@ from __future__ import annotations
 
 import argparse
 import json
-import os
 
-os.environ.setdefault("HF_HUB_OFFLINE", "1")
-os.environ.setdefault("TRANSFORMERS_OFFLINE", "1")
+import numpy as np
 
-import numpy as np  # noqa: E402
-
-from convrec.cli.main import _bench_data, _bench_text_inputs  # noqa: E402
-from convrec.core.settings import Settings  # noqa: E402
-from convrec.training.bench import fit_cached  # noqa: E402
-from convrec.training.configs import load_params  # noqa: E402
-from convrec.training.evaluate import evaluate, ndcg_validator  # noqa: E402
-from convrec.training.interactions import Interactions  # noqa: E402
-from convrec.training.splits import Split, load_or_make_split  # noqa: E402
+from convrec.core.data import load_catalogue
+from convrec.core.settings import Settings
+from convrec.retrieval.documents import document_texts_for
+from convrec.training.bench import fit_cached
+from convrec.training.bench_inputs import bench_data, bench_text_inputs
+from convrec.training.configs import load_params
+from convrec.training.evaluate import evaluate, ndcg_validator
+from convrec.training.interactions import Interactions
+from convrec.training.splits import Split, load_or_make_split
 
 
 def without_last_film(split: Split) -> Interactions:
@@ -43,11 +41,12 @@ def main() -> None:
     parser.add_argument("--seed", type=int, default=0)
     args = parser.parse_args()
     settings = Settings()
-    frame, user_ids, item_ids = _bench_data(settings, "ml-100k")
+    frame, user_ids, item_ids = bench_data(settings, "ml-100k")
     split = load_or_make_split(frame, user_ids, item_ids, dataset="ml-100k", protocol=args.protocol,
                                seed=args.seed, cache_dir=settings.data_dir / "bench" / "splits")
     train, valid, test = split.train_matrix(), split.part("valid"), split.part("test")
-    inputs = _bench_text_inputs(settings, "ml-100k")(split)
+    inputs = bench_text_inputs(settings, "ml-100k", item_texts=document_texts_for(load_catalogue(settings)),
+                               show_progress=True)(split)
     validate = ndcg_validator(train, valid)
     stale = without_last_film(split)
     history = split.history_for_test()

@@ -19,20 +19,18 @@ from __future__ import annotations
 
 import argparse
 import json
-import os
 
-os.environ.setdefault("HF_HUB_OFFLINE", "1")
-os.environ.setdefault("TRANSFORMERS_OFFLINE", "1")
+import numpy as np
 
-import numpy as np  # noqa: E402
-
-from convrec.cli.main import _bench_data, _bench_text_inputs  # noqa: E402
-from convrec.core.settings import Settings  # noqa: E402
-from convrec.training.configs import load_params  # noqa: E402
-from convrec.training.evaluate import evaluate  # noqa: E402
-from convrec.training.interactions import Interactions  # noqa: E402
-from convrec.training.rankers import Ranker, get_ranker  # noqa: E402
-from convrec.training.splits import load_or_make_split  # noqa: E402
+from convrec.core.data import load_catalogue
+from convrec.core.settings import Settings
+from convrec.retrieval.documents import document_texts_for
+from convrec.training.bench_inputs import bench_data, bench_text_inputs
+from convrec.training.configs import load_params
+from convrec.training.evaluate import evaluate
+from convrec.training.interactions import Interactions
+from convrec.training.rankers import Ranker, get_ranker
+from convrec.training.splits import load_or_make_split
 
 
 class HalfValidator:
@@ -43,6 +41,7 @@ class HalfValidator:
         self.curves: list[tuple[float, float]] = []
 
     def __call__(self, ranker: Ranker) -> float:
+        """Score both halves, record them, and return half A's NDCG@10 for early stopping."""
         scored = evaluate(ranker, self.train, self.valid, ks=(10,))
         values, rows = scored.per_user["ndcg@10"], scored.users
         a, b = float(values[rows % 2 == 0].mean()), float(values[rows % 2 == 1].mean())
@@ -58,6 +57,7 @@ class RewrittenValidator(HalfValidator):
         self.rewritten: np.ndarray | None = None
 
     def __call__(self, ranker: Ranker) -> float:
+        """Score with the profiles rewritten from `train` swapped in, then restore the trained ones."""
         if self.rewritten is None:
             self.rewritten = ranker.inputs.profile_vectors(self.train, ranker.kinds)  # type: ignore[attr-defined]
         trained, ranker.profile_vectors = ranker.profile_vectors, self.rewritten  # type: ignore[attr-defined]
@@ -88,12 +88,13 @@ def main() -> None:
     except json.JSONDecodeError as exc:
         parser.error(f"--set is not JSON: {exc}")
     settings = Settings()
-    frame, user_ids, item_ids = _bench_data(settings, "ml-100k")
+    frame, user_ids, item_ids = bench_data(settings, "ml-100k")
     split = load_or_make_split(frame, user_ids, item_ids, dataset="ml-100k", protocol=args.protocol,
                                seed=args.seed, cache_dir=settings.data_dir / "bench" / "splits")
     train, valid = split.train_matrix(), split.part("valid")
     ranker = get_ranker("tup", **load_params("tup", args.protocol, overrides))
-    ranker.attach(_bench_text_inputs(settings, "ml-100k")(split))  # type: ignore[attr-defined]
+    ranker.attach(bench_text_inputs(settings, "ml-100k", item_texts=document_texts_for(load_catalogue(settings)),
+                               show_progress=True)(split))  # type: ignore[attr-defined]
     validator = (RewrittenValidator if args.rewritten else HalfValidator)(train, valid)
     fitted_on = without_validation_sized_tail(train, valid) if args.rewritten else train
     ranker.fit(fitted_on, seed=args.seed, show_progress=True, validate=validator)

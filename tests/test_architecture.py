@@ -61,3 +61,72 @@ def test_checker_sees_a_violation(tmp_path: Path) -> None:
         assert imported_packages(module, "core") == {"agent"}
     finally:
         module.unlink()
+
+
+def _module_name(path: Path) -> str:
+    parts = list(path.relative_to(ROOT).with_suffix("").parts)
+    if parts[-1] == "__init__":
+        parts = parts[:-1]
+    return ".".join(["convrec", *parts])
+
+
+def _top_level_imports(path: Path, modules: set[str]) -> set[str]:
+    """The convrec modules a module imports when it is imported (module level; not under TYPE_CHECKING)."""
+    name = _module_name(path)
+    package = name if path.name == "__init__.py" else name.rsplit(".", 1)[0]
+    found: set[str] = set()
+    for node in ast.parse(path.read_text(encoding="utf-8")).body:
+        if isinstance(node, ast.Import):
+            targets = [alias.name for alias in node.names]
+        elif isinstance(node, ast.ImportFrom):
+            base = node.module or ""
+            if node.level:
+                anchor = package.split(".")[: len(package.split(".")) - (node.level - 1)]
+                base = ".".join([*anchor, *([base] if base else [])])
+            # `from package import module` imports the module; `from module import name` the module itself
+            targets = [f"{base}.{alias.name}" if f"{base}.{alias.name}" in modules else base for alias in node.names]
+        else:
+            continue
+        found |= {t for t in targets if t in modules and t != name}
+    return found
+
+
+def import_cycles(tops: tuple[str, ...] = tuple(ALLOWED)) -> list[list[str]]:
+    """Every cycle of module-level imports between convrec modules, each as a path that returns to its start."""
+    paths = [p for top in tops for p in (ROOT / top).rglob("*.py") if "__pycache__" not in p.parts]
+    modules = {_module_name(p) for p in paths}
+    graph = {_module_name(p): _top_level_imports(p, modules) for p in paths}
+    cycles: list[list[str]] = []
+
+    def visit(node: str, trail: list[str], done: set[str]) -> None:
+        for nxt in sorted(graph.get(node, ())):
+            if nxt in trail:
+                cycle = trail[trail.index(nxt):] + [nxt]
+                if sorted(cycle[:-1]) not in [sorted(c[:-1]) for c in cycles]:
+                    cycles.append(cycle)
+            elif nxt not in done:
+                visit(nxt, [*trail, nxt], done)
+        done.add(node)
+
+    finished: set[str] = set()
+    for module in sorted(graph):
+        if module not in finished:
+            visit(module, [module], finished)
+    return cycles
+
+
+def test_no_module_imports_itself_through_others() -> None:
+    cycles = import_cycles()
+    assert not cycles, "import cycles:\n" + "\n".join(" -> ".join(c) for c in cycles)
+
+
+def test_cycle_checker_sees_a_cycle() -> None:
+    first, second = ROOT / "evals" / "_probe_a_never_committed.py", ROOT / "evals" / "_probe_b_never_committed.py"
+    first.write_text("from . import _probe_b_never_committed\n")
+    second.write_text("from convrec.evals._probe_a_never_committed import x\n")
+    try:
+        assert ["convrec.evals._probe_a_never_committed", "convrec.evals._probe_b_never_committed",
+                "convrec.evals._probe_a_never_committed"] in import_cycles(("evals",))
+    finally:
+        first.unlink()
+        second.unlink()

@@ -1,0 +1,1 @@
+"""Rankers and models learned from data (intent, stance, conversation prior), and the benchmark that measures them."""

@@ -31,6 +31,7 @@ from .evaluate import Evaluation, evaluate, evaluate_sampled, ndcg_validator
 from .interactions import Interactions
 from .rankers import REGISTRY
 from .rankers.base import META_FILE, Ranker, cache_key, fit_or_load, get_ranker
+from .rankers.profiled import ProfileRanker
 from .rankers.torch_common import pick_device
 from .resources import measure
 from .significance import BASELINES, METRICS, paired_difference
@@ -133,8 +134,11 @@ def tail_targets(train: Interactions, test: Interactions) -> Interactions:
 
 def run_one(name: str, config: BenchConfig, split: Split, cache_dir: Path, show_progress: bool,
             text_inputs: TextInputsFor | None = None) -> tuple[dict[str, Any], dict[str, np.ndarray]]:
-    """Fit and evaluate one model on one split: metrics, slices, costs, throughput (the results row), and
-    the per-user test values of `significance.METRICS` (for the paired comparisons; not stored)."""
+    """Fit and evaluate one model on one split.
+
+    Returns the metrics, slices, costs, throughput (the results row), and the per-user test values of
+    `significance.METRICS` (for the paired comparisons; not stored).
+    """
     train, valid, test = split.train_matrix(), split.part("valid"), split.part("test")
     history = split.history_for_test()
     params = model_params(name, config)
@@ -166,7 +170,7 @@ def run_one(name: str, config: BenchConfig, split: Split, cache_dir: Path, show_
 
 
 def compare(per_user: PerUser, models: list[str], seeds: int) -> dict[str, dict[str, dict[str, Any]]]:
-    """model -> baseline -> metric -> the paired bootstrap gap (`significance.paired_difference`).
+    """Model -> baseline -> metric -> the paired bootstrap gap (`significance.paired_difference`).
 
     Every model of one seed is evaluated on the same test users in the same order (the split's), so the
     per-user values pair up directly.
@@ -187,11 +191,9 @@ def compare(per_user: PerUser, models: list[str], seeds: int) -> dict[str, dict[
 
 def fusion_summary(ranker: Ranker) -> dict[str, Any] | None:
     """Per-user attention weight on the short-term profile (LLM-TUP with both profiles): quantiles, histogram."""
-    weights_of = getattr(ranker, "fusion_weights", None)
-    if weights_of is None or len(getattr(ranker, "kinds", ())) != 2:
+    if not isinstance(ranker, ProfileRanker) or len(ranker.kinds) != 2:
         return None
-    has_history = np.abs(ranker.profile_vectors).sum(axis=(1, 2)) > 0  # type: ignore[attr-defined]
-    short = weights_of()[has_history, 0]
+    short = ranker.fusion_weights()[ranker.profiled_users(), 0]
     counts, _ = np.histogram(short, bins=FUSION_BINS, range=(0.0, 1.0))
     quantiles = np.quantile(short, [0.1, 0.25, 0.5, 0.75, 0.9]) if len(short) else np.zeros(5)
     return {"users": int(len(short)), "mean_short": round(float(short.mean()), 4) if len(short) else None,

@@ -46,7 +46,7 @@ def mention_key(item_id: int | None, title: str, year: int | None) -> str:
 
 
 def split_name(name: str) -> tuple[str, int | None]:
-    """ "The Shining (1980)" -> ("The Shining", 1980); a name without a year keeps None."""
+    """"The Shining (1980)" -> ("The Shining", 1980); a name without a year keeps None."""
     match = _NAME.match(" ".join(name.split()))
     return (match.group("title"), int(match.group("year"))) if match else (name.strip(), None)
 
@@ -123,8 +123,10 @@ class ConversationPrior:
         return logged / top if top > 0 else logged
 
     def co_mentioned(self, keys: Iterable[str], weights: Iterable[float] | None = None) -> np.ndarray:
-        """How strongly each item is named together with the given mentions, scaled to 0-1 (zeros when none
-        of the keys was ever seen)."""
+        """How strongly each item is named together with the given mentions, scaled to 0-1.
+
+        Zeros when none of the keys was ever seen.
+        """
         keys = list(keys)
         weights = list(weights) if weights is not None else [1.0] * len(keys)
         scores = np.zeros(len(self.item_ids), dtype=np.float64)
@@ -168,8 +170,10 @@ class ConversationPrior:
 
 def load_or_fit(catalogue: Catalogue, item_ids: np.ndarray, cache_dir: Path, *,
                 exclude: Iterable[str] = ()) -> ConversationPrior:
-    """The prior over the packaged dialogues minus `exclude` (held-out conversations), fitted once and cached
-    under a hash of the dialogues, the exclusions, the catalogue's titles and the item order."""
+    """The prior over the packaged dialogues minus `exclude` (held-out conversations), fitted once and cached.
+
+    The cache is keyed by a hash of the dialogues, the exclusions, the catalogue's titles and the item order.
+    """
     held_out = sorted(set(exclude))
     titles = sorted((i, item.title, item.year or 0) for i, item in catalogue.items.items())
     key = content_hash(dialogue_bytes(), held_out, titles, np.asarray(item_ids).tolist(), VERSION)

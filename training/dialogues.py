@@ -19,6 +19,7 @@ from collections.abc import Collection
 from dataclasses import dataclass
 from functools import cache
 from importlib import resources
+from typing import Any
 
 DATA_FILE = "data/redial_dialogues.jsonl.gz"
 _TOKEN = re.compile(r"@(\d+)")
@@ -102,8 +103,8 @@ def load_dialogues(exclude: Collection[str] = ()) -> list[Dialogue]:
     return [d for d in _all_dialogues() if d.conversation not in skip]
 
 
-def _parse(row: dict) -> Dialogue:
-    def answers(raw: dict) -> dict[str, FilmAnswer]:
+def _parse(row: dict[str, Any]) -> Dialogue:
+    def answers(raw: dict[str, Any]) -> dict[str, FilmAnswer]:
         return {str(k): FilmAnswer(int(v["suggested"]), int(v["seen"]), int(v["liked"])) for k, v in raw.items()}
 
     return Dialogue(conversation=str(row["conversation"]),

@@ -25,7 +25,7 @@ import numpy as np
 from convrec.core.encoder import TextEncoder
 from convrec.core.files import save_npz
 from convrec.core.hashing import content_hash
-from convrec.core.llm import INTENTS
+from convrec.core.intents import INTENTS
 
 log = logging.getLogger(__name__)
 
@@ -49,8 +49,10 @@ class Utterance:
 
 @dataclass(frozen=True)
 class Example:
-    """A training message; `group` is the line it came from (fills of one template stay together) or, for a
-    real turn, its conversation."""
+    """A training message.
+
+    `group` is the line it came from (fills of one template stay together) or, for a real turn, its conversation.
+    """
 
     text: str
     intent: str
@@ -252,9 +254,12 @@ def cross_validate(examples: Sequence[Example], encoder: TextEncoder, folds: int
 
 def cross_validate_real(templates: Sequence[Example], real: Sequence[Example], encoder: TextEncoder,
                         folds: int = 5, seed: int = 0) -> dict[str, Any]:
-    """Measure on real turns of held-out conversations: each fold trains on every template plus the real turns of
-    the other folds' conversations, and is scored on its own real turns. Beside it, the classifier trained on
-    templates only (what convrec had before it learned from real dialogues) and the majority act."""
+    """Measure on real turns of held-out conversations.
+
+    Each fold trains on every template plus the real turns of the other folds' conversations, and is scored on its own
+    real turns. Beside it, the classifier trained on templates only (what convrec had before it learned from real
+    dialogues) and the majority act.
+    """
     from sklearn.metrics import accuracy_score, f1_score
     from sklearn.model_selection import GroupKFold
 

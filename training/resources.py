@@ -12,6 +12,7 @@ import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
+from types import ModuleType
 
 _PAGE = os.sysconf("SC_PAGE_SIZE") if hasattr(os, "sysconf") else 4096
 
@@ -64,7 +65,7 @@ def measure(interval: float = 0.02) -> Iterator[Usage]:
             usage.peak_cuda_mb = round(cuda.max_memory_allocated() / 2**20, 1)
 
 
-def _cuda():  # noqa: ANN202 - torch.cuda or None
+def _cuda() -> ModuleType | None:  # torch.cuda or None
     try:
         import torch
     except ImportError:

@@ -21,6 +21,7 @@ from __future__ import annotations
 
 import json
 import logging
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -140,7 +141,7 @@ def recbole_cut(total: int, ratios: tuple[float, ...]) -> list[int]:
     return counts
 
 
-def _assign_per_user(frame: pd.DataFrame, sizes_for: callable) -> np.ndarray:  # type: ignore[valid-type]
+def _assign_per_user(frame: pd.DataFrame, sizes_for: Callable[[int], Sequence[int]]) -> np.ndarray:
     """Label each row 0/1/2 (train/valid/test) from per-user part sizes over the frame's current order."""
     labels = np.zeros(len(frame), dtype=np.int8)
     users = frame["user_id"].to_numpy()

@@ -87,8 +87,11 @@ def sentence_around(text: str) -> str:
 
 
 def mention_context(message: str, spans: Sequence[tuple[int, int]], which: int) -> str:
-    """The text a `named` stance is read from: the mention at `which` written as the placeholder, the other
-    mentions as "another film", cut to the sentence around it."""
+    """The text a `named` stance is read from.
+
+    The mention at `which` is written as the placeholder, the other mentions as "another film", and the text is cut to
+    the sentence around it.
+    """
     out = message
     for index in sorted(range(len(spans)), key=lambda i: -spans[i][0]):
         start, end = spans[index]
@@ -192,8 +195,10 @@ def train(examples: Sequence[StanceExample], encoder: TextEncoder, *, seed: int 
 
 
 def rule_stance(text: str) -> str:
-    """The cue rule the model is compared with: negated 'seen' -> not_seen, dislike words -> disliked,
-    'seen' -> seen, like words -> liked, else neutral."""
+    """The cue rule the model is compared with.
+
+    Negated 'seen' -> not_seen, dislike words -> disliked, 'seen' -> seen, like words -> liked, else neutral.
+    """
     if CUES["not_seen"].search(text):
         return "not_seen"
     if CUES["dislike"].search(text):

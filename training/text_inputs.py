@@ -1,5 +1,6 @@
-"""What text-based rankers read beside the interaction matrix: item metadata and texts, ratings with dates,
-a profile writer and a sentence encoder.
+"""What text-based rankers read beside the interaction matrix.
+
+That is item metadata and texts, ratings with dates, a profile writer and a sentence encoder.
 
 The `Ranker` interface passes only an `Interactions` matrix, which has no titles, ratings or dates. A ranker
 that writes profiles (LLM-TUP) is handed a `TextInputs` by whoever builds it (the benchmark, the agent):
@@ -18,9 +19,10 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from convrec.core.catalogue import Item, join_words
+from convrec.core.catalogue import Item
 from convrec.core.encoder import TextEncoder
 from convrec.core.hashing import content_hash
+from convrec.core.phrasing import join_words
 
 from .interactions import Interactions
 from .profiles.embeddings import EmbeddingCache
@@ -83,8 +85,11 @@ class TextInputs:
                                  workers=self.workers, fallback=self.fallback_writer)
 
     def profile_of(self, data: Interactions, user_id: int) -> UserProfiles | None:
-        """One user's stored profiles for their rows in `data`, or None: a read, never a write (the app's
-        profile panel calls it; profiles are written when the model is fitted, not while someone chats)."""
+        """One user's stored profiles for their rows in `data`, or None.
+
+        A read, never a write (the app's profile panel calls it; profiles are written when the model is fitted, not
+        while someone chats).
+        """
         row = data.user_index(int(user_id))
         if row is None or data.sequences is None or not len(data.sequences[row]):
             return None

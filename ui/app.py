@@ -13,7 +13,7 @@ from typing import Any
 
 from convrec.agent.service import ChatService, Recommendation, TurnResult
 from convrec.core.errors import UserError
-from convrec.core.llm import RECOMMENDING_INTENTS
+from convrec.core.intents import RECOMMENDING_INTENTS
 
 MAX_CARDS = 5
 ANONYMOUS = "anonymous"

@@ -1,5 +1,6 @@
-"""The LLM provider: every provider task answered by an OpenAI-compatible model, checked, with the offline
-provider as the fallback of each task.
+"""The LLM provider: an OpenAI-compatible model answers every provider task, and its answers are checked.
+
+The offline provider is the fallback of each task.
 
 The model proposes; code keeps the guarantees:
 - understanding: genres outside the catalogue's are dropped, titles are resolved against the catalogue
@@ -24,9 +25,15 @@ from dataclasses import dataclass
 from pydantic import BaseModel, Field
 
 from convrec.core.catalogue import Catalogue
-from convrec.core.llm import (
+from convrec.core.intents import Intent
+from convrec.core.llm_client import CallNote, LLMClient, current_ledger
+
+from ..offline.lexicon import MOOD_AVOIDS, MOOD_BOOSTS
+from ..offline.provider import OfflineProvider
+from ..offline.rerank import fused_scores
+from ..offline.understand import settle
+from ..schemas import (
     ExplainRequest,
-    Intent,
     ItemExplanation,
     MentionStance,
     PreferenceUpdate,
@@ -37,12 +44,6 @@ from convrec.core.llm import (
     Understanding,
     UnderstandRequest,
 )
-from convrec.core.llm_client import CallNote, LLMClient, current_ledger
-
-from ..offline.lexicon import MOOD_AVOIDS, MOOD_BOOSTS
-from ..offline.provider import OfflineProvider
-from ..offline.rerank import fused_scores
-from ..offline.understand import settle
 from . import prompts
 
 RERANK_POOL = 30  # the candidates the model orders: the offline pool by fused relevance
@@ -227,7 +228,7 @@ class LLMProvider:
         for pick in request.picks:
             facts = {f.fact_id: f.text for f in pick.facts}
             proposed = by_item.get(pick.item_id)
-            reasons = []
+            reasons: list[Reason] = []
             for reason in (proposed.reasons if proposed else []):
                 if reason.fact_id in facts and reason.fact_id not in {r.fact_id for r in reasons}:
                     text = reason.text if faithful(reason.text, facts[reason.fact_id]) else facts[reason.fact_id]
@@ -283,8 +284,10 @@ _NAME = re.compile(r"\b[A-Z][\w'’-]+(?:\s+[A-Z][\w'’-]+)*")
 
 
 def faithful(text: str, fact: str) -> bool:
-    """Whether a phrasing keeps to its fact: every number in it, and every capitalised name after the first
-    word of a sentence, appears in the fact."""
+    """Whether a phrasing keeps to its fact.
+
+    It does when every number in it, and every capitalised name after the first word of a sentence, appears in the fact.
+    """
     if any(number not in fact for number in _NUMBER.findall(text)):
         return False
     sentence_starts = {m.end() for m in re.finditer(r"(^|[.!?]\s+)", text)}

@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 import numpy as np
 from langgraph.runtime import Runtime
 
-from convrec.core.llm import PreferenceUpdate, ReplyRequest
-
 from ..context import AgentContext
 from ..facts import catalogue_facts, kg_facts
+from ..schemas import PreferenceUpdate, ReplyKind, ReplyRequest
 from ..state import AgentState
 
 
@@ -43,13 +44,14 @@ def item_answer(ctx: AgentContext, item_id: int, user_id: int | None) -> list[st
     return sentences
 
 
-def answer_item_question(state: AgentState, runtime: Runtime[AgentContext]) -> dict:
+def answer_item_question(state: AgentState, runtime: Runtime[AgentContext]) -> dict[str, Any]:
     """Answer from the catalogue; never describe a film the catalogue does not hold."""
     ctx = runtime.context
     update = PreferenceUpdate(**state.get("understanding", {}))
     previous = [int(card["item_id"]) for card in state.get("last_recommendations", [])]
     if update.subject_item is None and update.asked_rank and 1 <= update.asked_rank <= len(previous):
         update.subject_item = previous[update.asked_rank - 1]  # "what is the second one about?"
+    kind: ReplyKind
     if update.subject_item is not None:
         facts, kind = item_answer(ctx, update.subject_item, state.get("user_id")), "item_answer"
     elif update.unknown_title:

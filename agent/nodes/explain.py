@@ -6,26 +6,29 @@ one focused question and still shows the picks: a person is never left with noth
 
 from __future__ import annotations
 
+from typing import Any
+
 from langgraph.runtime import Runtime
 
-from convrec.core.llm import ExplainRequest, ItemFacts, ReplyRequest
+from convrec.core.phrasing import join_words
 
 from ..context import AgentContext
 from ..facts import pick_facts
+from ..schemas import ExplainRequest, ItemFacts, ReplyRequest
 from ..state import AgentState
 
 QUESTION = ("Happy to help! To narrow it down: what are you in the mood for? A genre (say, sci-fi or comedy), an "
             "era (like the 90s), or a film you loved?")
 
 
-def card(ctx: AgentContext, item_id: int, reasons: list[str]) -> dict:
+def card(ctx: AgentContext, item_id: int, reasons: list[str]) -> dict[str, Any]:
     """The recommendation card a UI or script shows for one pick."""
     item = ctx.catalogue.items[item_id]
     return {"item_id": item.item_id, "title": item.title, "year": item.year, "genres": list(item.genres),
             "reasons": reasons}
 
 
-def explain(state: AgentState, runtime: Runtime[AgentContext]) -> dict:
+def explain(state: AgentState, runtime: Runtime[AgentContext]) -> dict[str, Any]:
     """Build facts per pick, let the provider choose the reasons, and compose the reply."""
     ctx = runtime.context
     picks = state.get("picks", [])
@@ -61,7 +64,7 @@ def unknown_film_notes(ctx: AgentContext, state: AgentState) -> list[str]:
     newer = all(m.get("year") and m["year"] > last for m in missing)
     why = (f"newer than the catalogue, which ends in {last}" if newer else
            f"not in the catalogue (MovieLens-100K, films from {first} to {last})")
-    subject = names[0] if len(names) == 1 else ", ".join(names[:-1]) + " and " + names[-1]
+    subject = join_words(names)
     verb = "is" if len(names) == 1 else "are"
     return [f"I don't have {subject}: {'it' if len(names) == 1 else 'they'} {verb} {why}. "
             "I used what you said about it to choose these."]

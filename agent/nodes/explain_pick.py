@@ -2,15 +2,16 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from langgraph.runtime import Runtime
 
-from convrec.core.llm import PreferenceUpdate, ReplyRequest
-
 from ..context import AgentContext
+from ..schemas import PreferenceUpdate, ReplyRequest
 from ..state import AgentState
 
 
-def explain_pick(state: AgentState, runtime: Runtime[AgentContext]) -> dict:
+def explain_pick(state: AgentState, runtime: Runtime[AgentContext]) -> dict[str, Any]:
     """Find the pick the question is about and restate its grounded reasons."""
     ctx = runtime.context
     cards = state.get("last_recommendations", [])

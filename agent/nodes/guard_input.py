@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import re
 import unicodedata
+from typing import Any
 
 from langgraph.runtime import Runtime
 
@@ -15,8 +16,10 @@ _TAGS = re.compile(r"</?[A-Za-z][^<>]{0,200}>")
 
 
 def clean_message(raw: str) -> str:
-    """Drop control and format characters and markup tags (a pasted `<script>` is not a request), keep
-    ordinary whitespace, and collapse runs of spaces."""
+    """Drop control and format characters and markup tags, keep ordinary whitespace, and collapse runs of spaces.
+
+    Markup tags go because a pasted `<script>` is not a request.
+    """
     kept = "".join(ch if ch in "\t\n " or unicodedata.category(ch)[0] != "C" else " " for ch in raw)
     return _SPACES.sub(" ", _TAGS.sub(" ", kept)).strip()
 
@@ -26,7 +29,7 @@ def readable(text: str) -> bool:
     return bool(re.search(r"[^\W\d_]{2,}", text)) or bool(re.fullmatch(r"#?\s*\d{1,2}\s*\??", text))
 
 
-def guard_input(state: AgentState, runtime: Runtime[AgentContext]) -> dict:
+def guard_input(state: AgentState, runtime: Runtime[AgentContext]) -> dict[str, Any]:
     """Validate the incoming message; on a problem, set the reply and mark the turn invalid."""
     settings = runtime.context.settings
     if state.get("feedback"):
@@ -47,5 +50,5 @@ def guard_input(state: AgentState, runtime: Runtime[AgentContext]) -> dict:
     return {"message": text}
 
 
-def _invalid(reply: str) -> dict:
+def _invalid(reply: str) -> dict[str, Any]:
     return {"intent": "invalid", "reply": reply}

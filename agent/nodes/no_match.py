@@ -2,15 +2,16 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from langgraph.runtime import Runtime
 
-from convrec.core.llm import ReplyRequest
-
 from ..context import AgentContext
+from ..schemas import ReplyRequest
 from ..state import AgentState
 
 
-def no_match(state: AgentState, runtime: Runtime[AgentContext]) -> dict:
+def no_match(state: AgentState, runtime: Runtime[AgentContext]) -> dict[str, Any]:
     """Reply with the reason no candidate survived the hard constraints."""
     reason = state.get("no_match_reason", "")
     reply = runtime.context.provider.write_reply(

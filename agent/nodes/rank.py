@@ -9,6 +9,8 @@ the personal ranker over those. Anonymous users with nothing to go on: popularit
 
 from __future__ import annotations
 
+from typing import Any
+
 import numpy as np
 from langgraph.runtime import Runtime
 
@@ -23,7 +25,7 @@ def _minmax(values: np.ndarray) -> np.ndarray:
     return (values - values.min()) / span if span > 0 else np.zeros_like(values)
 
 
-def rank(state: AgentState, runtime: Runtime[AgentContext]) -> dict:
+def rank(state: AgentState, runtime: Runtime[AgentContext]) -> dict[str, Any]:
     """Attach personal, popularity and preference scores to every candidate."""
     ctx = runtime.context
     candidates = state.get("candidates", [])
@@ -68,10 +70,14 @@ def _profile_scores(ctx: AgentContext, user_id: int, positions: np.ndarray) -> t
     average gets None: then nothing is said about profiles.
     """
     model = ctx.profiled
-    row = int(ctx.interactions.user_index(user_id))  # has_profile checked that the user is known
-    scores = _minmax(np.asarray(model.score(np.array([row]), positions)[0], dtype=np.float64))  # type: ignore[union-attr]
-    weights = model.fusion_weights(np.array([row]))[0]  # type: ignore[union-attr]
-    per_side = model.side_scores(row, positions)  # type: ignore[union-attr]
+    if model is None:
+        raise ValueError("profile scores asked for without a profile ranker (has_profile checks it first)")
+    row = ctx.interactions.user_index(user_id)
+    if row is None:
+        raise ValueError("profile scores asked for an unknown user (has_profile checks it first)")
+    scores = _minmax(np.asarray(model.score(np.array([row]), positions)[0], dtype=np.float64))
+    weights = model.fusion_weights(np.array([row]))[0]
+    per_side = model.side_scores(row, positions)
     kinds = list(per_side)
     shares = np.stack([weights[k] * _standardise(per_side[kind]) for k, kind in enumerate(kinds)])
     best = shares.argmax(axis=0)

@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
-from langgraph.runtime import Runtime
+from typing import Any
 
-from convrec.core.llm import CandidateRecord, RerankRequest
+from langgraph.runtime import Runtime
 
 from ..context import AgentContext
 from ..preferences import constraints_of
+from ..schemas import CandidateRecord, RerankRequest
 from ..state import AgentState
 
 WEIGHTS = {
@@ -30,8 +31,11 @@ alone orders them (with variety on, a popular but unrelated film took the last s
 
 
 def weights_for(state: AgentState, history_only: bool) -> dict[str, float]:
-    """Signal weights: lean on the personal score when there is a person to lean on, and on what people recommend
-    beside the films they named when they named some."""
+    """Signal weights that lean on what this turn gives to lean on.
+
+    Lean on the personal score when there is a person to lean on, and on what people recommend beside the films they
+    named when they named some.
+    """
     if history_only:
         return WEIGHTS["history_only"]
     if state.get("user_id") is not None:
@@ -44,7 +48,7 @@ def weights_for(state: AgentState, history_only: bool) -> dict[str, float]:
     return WEIGHTS["anonymous"]
 
 
-def rerank(state: AgentState, runtime: Runtime[AgentContext]) -> dict:
+def rerank(state: AgentState, runtime: Runtime[AgentContext]) -> dict[str, Any]:
     """Ask the provider for the order; keep only ids that were candidates and pass the constraints."""
     ctx = runtime.context
     scored = state.get("scored", [])

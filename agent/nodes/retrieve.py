@@ -10,16 +10,17 @@ candidates from their personal ranker over the whole catalogue.
 from __future__ import annotations
 
 from dataclasses import replace
+from typing import Any
 
 import numpy as np
 from langgraph.runtime import Runtime
 
-from convrec.core.llm import PreferenceUpdate
 from convrec.retrieval.query import Constraints
 
 from ..context import AgentContext
 from ..preferences import constraints_of, conversation_scores, describe, query_text
-from ..state import AgentState
+from ..schemas import PreferenceUpdate
+from ..state import AgentState, Preferences
 from .update_preferences import REQUEST_KEYS, merge
 
 SIDE_SOURCES = 50  # candidates each extra source (conversation prior, liked films' neighbours) adds at most
@@ -40,7 +41,7 @@ def history_positions(ctx: AgentContext, state: AgentState) -> tuple[np.ndarray,
     return ctx.interactions.item_index(np.array(ids, dtype=np.int64)), np.array(weights, dtype=np.float32)
 
 
-def retrieve(state: AgentState, runtime: Runtime[AgentContext]) -> dict:
+def retrieve(state: AgentState, runtime: Runtime[AgentContext]) -> dict[str, Any]:
     """Fill `candidates`; when none exist, say plainly that nothing matches.
 
     When this turn worked on an earlier request and the two together admit nothing ("I also like comedies,
@@ -70,7 +71,7 @@ def retrieve(state: AgentState, runtime: Runtime[AgentContext]) -> dict:
     return found
 
 
-def _retrieve(ctx: AgentContext, state: AgentState) -> dict:
+def _retrieve(ctx: AgentContext, state: AgentState) -> dict[str, Any]:
     """Candidates for the preferences in `state`, or the reason there are none."""
     constraints = constraints_of(state, ctx.catalogue)
     prefs = state.get("prefs", {})
@@ -102,9 +103,11 @@ def _retrieve(ctx: AgentContext, state: AgentState) -> dict:
     return {"candidates": candidates, "constraints_note": note}
 
 
-def _like_the_named(ctx: AgentContext, prefs: dict, candidates: list[dict]) -> list[dict]:
-    """"Something like Star Wars" with no genre of its own: keep films that share a genre with the films named
-    (when any do), so a generally popular film never passes for a similar one."""
+def _like_the_named(ctx: AgentContext, prefs: Preferences, candidates: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """Keep films that share a genre with the films named, for "Something like Star Wars" with no genre of its own.
+
+    The filter applies only when any films do share one, so a generally popular film never passes for a similar one.
+    """
     liked = prefs.get("liked_items", [])[-3:]
     if not liked or prefs.get("genres_wanted"):
         return candidates
@@ -114,7 +117,7 @@ def _like_the_named(ctx: AgentContext, prefs: dict, candidates: list[dict]) -> l
 
 
 def _side_candidates(ctx: AgentContext, state: AgentState, constraints: Constraints, embedding: np.ndarray,
-                     taken: set[int]) -> list[dict]:
+                     taken: set[int]) -> list[dict[str, Any]]:
     """Films the conversation prior and the liked films' neighbours rank highest, with their query similarity."""
     prefs = state.get("prefs", {})
     sources: list[np.ndarray] = []
@@ -143,7 +146,7 @@ def _side_candidates(ctx: AgentContext, state: AgentState, constraints: Constrai
     return [{"item_id": i, "similarity": float(s)} for i, s in zip(added, similarity, strict=True)]
 
 
-def _from_history(ctx: AgentContext, state: AgentState, constraints: Constraints) -> list[dict]:
+def _from_history(ctx: AgentContext, state: AgentState, constraints: Constraints) -> list[dict[str, Any]]:
     positions, weights = history_positions(ctx, state)
     scores = ctx.personal.score_history(positions, None, weights)
     order = np.argsort(-scores, kind="stable")
@@ -170,5 +173,5 @@ def _relaxation_hint(ctx: AgentContext, constraints: Constraints) -> str:
     return f" {count} films are {either} (not necessarily both): ask for \u201c{either.lower()}\u201d to see them."
 
 
-def _no_match(note: list[str], reason: str) -> dict:
+def _no_match(note: list[str], reason: str) -> dict[str, Any]:
     return {"candidates": [], "constraints_note": note, "no_match_reason": reason}

@@ -2,16 +2,17 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from langgraph.runtime import Runtime
 
-from convrec.core.llm import ReplyRequest
-
 from ..context import AgentContext
+from ..schemas import ReplyKind, ReplyRequest
 from ..state import AgentState
 
 
-def small_talk(state: AgentState, runtime: Runtime[AgentContext]) -> dict:
+def small_talk(state: AgentState, runtime: Runtime[AgentContext]) -> dict[str, Any]:
     """Reply to chit-chat or decline an out-of-scope request, without recommending."""
-    kind = "out_of_scope" if state.get("intent") == "out_of_scope" else "chitchat"
+    kind: ReplyKind = "out_of_scope" if state.get("intent") == "out_of_scope" else "chitchat"
     reply = runtime.context.provider.write_reply(ReplyRequest(kind=kind, message=state.get("message", "")))
     return {"reply": reply}

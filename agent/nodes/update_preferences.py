@@ -12,9 +12,8 @@ from typing import Any
 
 from langgraph.runtime import Runtime
 
-from convrec.core.llm import PreferenceUpdate
-
 from ..context import AgentContext
+from ..schemas import PreferenceUpdate
 from ..state import AgentState, Preferences
 
 REQUEST_KEYS = ("genres_wanted", "genres_match", "year_min", "year_max", "moods", "mood_genres_boost",
@@ -29,10 +28,13 @@ def _resolve_ranks(ranks: list[int], previous: list[int]) -> list[int]:
 
 
 def starts_new_request(intent: str, update: PreferenceUpdate, prefs: Preferences) -> bool:
-    """Whether this turn replaces the current request: the provider says so, or a `recommend` turn, while an
-    earlier request is on record, names films to go from ("I loved Heat, something like it") or asks for genres
-    the current request does not have ("a western now"). A turn that only adds an era, a mood or an exclusion
-    ("something from the 90s, please", "not so dark") works on the current request."""
+    """Whether this turn replaces the current request.
+
+    It does when the provider says so, or when a `recommend` turn, while an earlier request is on record, names films to
+    go from ("I loved Heat, something like it") or asks for genres the current request does not have ("a western now").
+    A turn that only adds an era, a mood or an exclusion ("something from the 90s, please", "not so dark") works on the
+    current request.
+    """
     if update.new_request is not None:
         return update.new_request
     if intent != "recommend" or update.genres_additive or not any(prefs.get(key) for key in REQUEST_KEYS):
@@ -86,7 +88,7 @@ def merge(prefs: Preferences, update: PreferenceUpdate, previous_years: list[int
     return merged  # type: ignore[return-value]
 
 
-def update_preferences(state: AgentState, runtime: Runtime[AgentContext]) -> dict:
+def update_preferences(state: AgentState, runtime: Runtime[AgentContext]) -> dict[str, Any]:
     """Merge slots (as a new request or into the current one), resolve "#2"-style references, record rejections."""
     update = PreferenceUpdate(**state.get("understanding", {}))
     if state.get("intent") == "feedback" and _outside(update, runtime.context.catalogue.year_range):

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from convrec.core.llm import ExplainRequest, ItemExplanation, Reason
+from ..schemas import ExplainRequest, ItemExplanation, Reason
 
 # What a person finds most telling comes first: their own words, their feedback, their history, then data.
 KIND_PRIORITY = {"request": 0, "feedback": 1, "profile": 2, "history": 2, "kg": 3, "catalogue": 4, "audience": 5}

@@ -5,15 +5,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from convrec.core.catalogue import Catalogue
-from convrec.core.llm import (
-    ExplainRequest,
-    ItemExplanation,
-    ReplyRequest,
-    RerankRequest,
-    Understanding,
-    UnderstandRequest,
-)
 
+from ..schemas import ExplainRequest, ItemExplanation, ReplyRequest, RerankRequest, Understanding, UnderstandRequest
 from .explain import explain
 from .reply import write_reply
 from .rerank import EmbeddingLookup, rerank

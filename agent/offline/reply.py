@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from convrec.core.llm import ReplyRequest
+from ..schemas import ReplyRequest
 
 
 def write_reply(request: ReplyRequest) -> str:

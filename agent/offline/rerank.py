@@ -1,5 +1,7 @@
-"""Offline rerank: fuse retrieval similarity, the personal score, popularity and soft preferences, then
-diversify with maximal marginal relevance so that five picks are not five near-copies."""
+"""Offline rerank: fuse retrieval similarity, the personal score, popularity and soft preferences, then diversify.
+
+Diversity comes from maximal marginal relevance, so that five picks are not five near-copies.
+"""
 
 from __future__ import annotations
 
@@ -7,7 +9,7 @@ from collections.abc import Callable
 
 import numpy as np
 
-from convrec.core.llm import RerankRequest
+from ..schemas import RerankRequest
 
 DEFAULT_WEIGHTS = {"similarity": 0.45, "personal": 0.25, "popularity": 0.15, "preference": 0.15, "conversation": 0.0}
 SIGNALS = tuple(DEFAULT_WEIGHTS)

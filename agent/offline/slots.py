@@ -14,9 +14,9 @@ from functools import cache
 from rapidfuzz.distance import OSA, Levenshtein
 
 from convrec.core.catalogue import Catalogue
-from convrec.core.llm import PreferenceUpdate
 from convrec.core.mentions import Mention, find_mentions
 
+from ..schemas import PreferenceUpdate
 from .lexicon import ERA_WORDS, GENRE_WORDS, MOODS, NEGATION_CUES, NEGATIONS, STOPWORDS, SURPRISE_WORDS
 
 _WORD = re.compile(r"[a-z0-9][a-z0-9'\-]*")
@@ -340,8 +340,10 @@ def _tokens(text: str) -> list[str]:
 
 @cache
 def _spelled(word: str) -> str:
-    """Mend a one-letter slip in a genre or mood word ("horroe", "comdey", "sacry"); real words near one
-    ("mastery", "thrilled") are guarded, and short words are left alone."""
+    """Mend a one-letter slip in a genre or mood word ("horroe", "comdey", "sacry").
+
+    Real words near one ("mastery", "thrilled") are guarded, and short words are left alone.
+    """
     if len(word) < 5 or not word.isalpha() or word in _KNOWN or word in _MISSPELLING_GUARD:
         return word
     for key in _SPELLABLE:
@@ -381,7 +383,7 @@ def _film_noun_after(tokens: list[str], last: int) -> bool:
 
 
 def _names_an_era(tokens: list[str], first: int, last: int) -> bool:
-    """ "older movies" leans on the year; "older actors", "a 12 year old", "the new one" do not."""
+    """"older movies" leans on the year; "older actors", "a 12 year old", "the new one" do not."""
     before = tokens[first - 1] if first else ""
     after = tokens[last + 1] if last + 1 < len(tokens) else ""
     if after in _ERA_NOT_BEFORE or (tokens[first] == "old" and before in {"year", "years"}):
@@ -449,7 +451,7 @@ def _cue_at(tokens: list[str], i: int) -> str | None:
 
 
 def _not_a_negation(tokens: list[str], after: int, cue: str, terms_at: dict[int, _Term]) -> bool:
-    """ "No, I haven't" and "not really, I want..." answer a question; "don't you have" asks one."""
+    """"No, I haven't" and "not really, I want..." answer a question; "don't you have" asks one."""
     j = after
     if j < len(tokens) and tokens[j] in {"you", "there"}:
         return True
@@ -461,13 +463,13 @@ def _not_a_negation(tokens: list[str], after: int, cue: str, terms_at: dict[int,
 
 
 def _modifies_term(tokens: list[str], i: int, terms_at: dict[int, _Term]) -> bool:
-    """ "not that scary", "nothing this violent": the demonstrative is an adverb, not an object."""
+    """"not that scary", "nothing this violent": the demonstrative is an adverb, not an object."""
     following = tokens[i + 1] if i + 1 < len(tokens) else ""
     return tokens[i] in {"that", "this"} and (i + 1 in terms_at or following in {"much", "many", "too"})
 
 
 def _relative(tokens: list[str], i: int) -> bool:
-    """ "nothing that came out before 1985", "no movies that are scary": "that" opens a clause, not an object."""
+    """"nothing that came out before 1985", "no movies that are scary": "that" opens a clause, not an object."""
     return tokens[i] in {"that", "which"} and i > 0 and tokens[i - 1] in {"nothing", "anything", "none", *_GENERIC}
 
 

@@ -1,6 +1,8 @@
-"""Offline understanding: the act from the trained classifier, the films named and the person's stance towards
-each from the mention finder and the stance model, the rest of the slots from the lexicons, and the few
-consistency rules a classifier cannot know (no "why" before anything was recommended).
+"""Offline understanding: the act, the films named with the person's stance towards each, and the other slots.
+
+The act comes from the trained classifier, the films named and the person's stance towards each from the mention finder
+and the stance model, the rest of the slots from the lexicons; and the few consistency rules a classifier cannot know
+(no "why" before anything was recommended) are applied.
 
 A film named in the message is a reference, never a constraint: its span (with any year written beside it) is
 blanked before genres, eras and moods are read, so "Heat (1995)" asks for nothing from 1995.
@@ -10,21 +12,20 @@ from __future__ import annotations
 
 import re
 from collections.abc import Callable, Sequence
+from typing import TYPE_CHECKING, cast
 
 from convrec.core.catalogue import Catalogue
-from convrec.core.llm import (
-    RECOMMENDING_INTENTS,
-    MentionStance,
-    PreferenceUpdate,
-    Understanding,
-    UnderstandRequest,
-)
+from convrec.core.intents import RECOMMENDING_INTENTS, Intent
 from convrec.core.mentions import Mention, find_mentions
 
+from ..schemas import MentionStance, PreferenceUpdate, Understanding, UnderstandRequest
 from .slots import extract_preferences, title_span_guess
 
+if TYPE_CHECKING:
+    from convrec.training.stance import Source
+
 IntentPredictor = Callable[[list[str]], list[tuple[str, float]]]
-StancePredictor = Callable[[list[str], list[str]], list[tuple[str, float]]]
+StancePredictor = Callable[[list[str], list["Source"]], list[tuple[str, float]]]
 """(texts, sources) -> (stance, probability) per text; sources are "named" or "reaction"."""
 
 _WHY_OPENING = re.compile(r"^\s*(why|explain|how come|what makes)\b", re.IGNORECASE)
@@ -69,7 +70,8 @@ def understand(request: UnderstandRequest, catalogue: Catalogue, predict: Intent
     """Classify and parse one message."""
     message = request.message
     mentions = find_mentions(message, catalogue)
-    intent, confidence = predict([message])[0]
+    label, confidence = predict([message])[0]
+    intent = cast(Intent, label)  # the classifier's classes are the INTENTS it was trained on (training/intent.py)
     prefs = extract_preferences(message, catalogue, request.previous_picks, mentions=mentions)
     stances = mention_stances(message, mentions, predict_stance)
     asking = intent == "item_question" or bool(_QUESTION_ABOUT.search(message) and "?" in message)
@@ -86,10 +88,13 @@ def understand(request: UnderstandRequest, catalogue: Catalogue, predict: Intent
     return Understanding(intent=intent, confidence=round(float(confidence), 4), prefs=prefs)
 
 
-def settle(intent: str, message: str, prefs: PreferenceUpdate, picks: int, *, confidence: float = 1.0) -> str:
-    """The act after the rules a classifier (or a model) cannot know: no "why" before any picks, a remark is not a
-    question, films for every turn that is not clearly a question, a goodbye or out of scope. Both providers run
-    it, so both answer the same way. Fills `asked_rank`, `unknown_title` and `new_request` on `prefs`."""
+def settle(intent: Intent, message: str, prefs: PreferenceUpdate, picks: int, *, confidence: float = 1.0) -> Intent:
+    """The act after the rules a classifier (or a model) cannot know.
+
+    No "why" before any picks, a remark is not a question, films for every turn that is not clearly a question, a
+    goodbye or out of scope. Both providers run it, so both answer the same way. Fills `asked_rank`, `unknown_title` and
+    `new_request` on `prefs`.
+    """
     has_picks = picks > 0
     refines = intent in {"refine", "more", "feedback"} or bool(_REFINING.search(message))
     if _WHY_OPENING.match(message) and has_picks and (prefs.asked_rank or prefs.subject_item):
@@ -119,9 +124,10 @@ def settle(intent: str, message: str, prefs: PreferenceUpdate, picks: int, *, co
     return intent
 
 
-def _consistent_act(intent: str, message: str, prefs: PreferenceUpdate, has_picks: bool) -> str:
-    """Rules the act classifier cannot know on its own. In a conversation about films, a turn that is not
-    clearly a question, a goodbye or out of scope gets films:
+def _consistent_act(intent: Intent, message: str, prefs: PreferenceUpdate, has_picks: bool) -> Intent:
+    """Rules the act classifier cannot know on its own.
+
+    In a conversation about films, a turn that is not clearly a question, a goodbye or out of scope gets films:
     - a "question" about a film with no question in it is a remark ("YES, he is so good. Great movie");
     - a "goodbye" with no closing words, or one that asks for more, is feedback or a request for more;
     - small talk with picks on the table ("Great!", "lol") reacts to them, unless it greets.
@@ -141,8 +147,10 @@ def _consistent_act(intent: str, message: str, prefs: PreferenceUpdate, has_pick
 
 
 def mention_stances(message: str, mentions: Sequence[Mention], predict_stance: StancePredictor | None) -> list[str]:
-    """The stance towards each mention: an adjacent cue word when there is one, else the stance model (liked
-    when there is no model)."""
+    """The stance towards each mention.
+
+    An adjacent cue word decides when there is one, else the stance model (liked when there is no model).
+    """
     from convrec.training.stance import mention_context
 
     spans = [(m.start, m.end) for m in mentions]
@@ -181,8 +189,10 @@ def _fill_items(prefs: PreferenceUpdate) -> None:
 
 def _react_to_picks(prefs: PreferenceUpdate, message: str, previous: list[int],
                     predict_stance: StancePredictor) -> None:
-    """A reaction that names no film ("I loved it!", "seen it", "not for me") is about the last picks: read its
-    stance and apply it to the picks it points at (its #N or ordinal, else all of them)."""
+    """Apply a reaction that names no film ("I loved it!", "seen it", "not for me") to the last picks.
+
+    Read its stance and apply it to the picks it points at (its #N or ordinal, else all of them).
+    """
     if not previous or prefs.liked_ranks or prefs.seen_ranks or prefs.rejected_ranks:
         return
     stance, probability = predict_stance([message], ["reaction"])[0]
@@ -194,8 +204,10 @@ def _react_to_picks(prefs: PreferenceUpdate, message: str, previous: list[int],
 
 
 def _states_wishes(prefs: PreferenceUpdate, *, films_or_genres: bool = False) -> bool:
-    """Whether the message names genres, moods, films to go from or (unless `films_or_genres`) years: the marks
-    of a request."""
+    """Whether the message has the marks of a request.
+
+    The marks are genres, moods, films to go from or (unless `films_or_genres`) years.
+    """
     years = not films_or_genres and (prefs.year_min is not None or prefs.year_max is not None
                                      or bool(prefs.years_excluded))
     return bool(prefs.genres_wanted or prefs.genres_unwanted or prefs.liked_items or prefs.moods or years

@@ -16,7 +16,7 @@ from convrec.agent.nodes.rerank import rerank
 from convrec.agent.nodes.respond import respond
 from convrec.agent.nodes.retrieve import retrieve
 from convrec.agent.nodes.update_preferences import needs_question, update_preferences
-from convrec.core.llm import MentionStance, PreferenceUpdate
+from convrec.agent.schemas import MentionStance, PreferenceUpdate
 
 
 def run(node, ctx, **state):  # noqa: ANN001, ANN201

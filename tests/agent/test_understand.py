@@ -6,8 +6,8 @@ from __future__ import annotations
 import pytest
 
 from convrec.agent.offline.understand import understand
+from convrec.agent.schemas import UnderstandRequest
 from convrec.core.catalogue import Catalogue
-from convrec.core.llm import UnderstandRequest
 
 
 def act(intent: str, confidence: float = 0.9):  # noqa: ANN201 - a predictor

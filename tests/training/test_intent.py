@@ -11,7 +11,7 @@ import pytest
 
 from convrec.core.catalogue import Catalogue
 from convrec.core.encoder import TextEncoder, load_encoder
-from convrec.core.llm import INTENTS
+from convrec.core.intents import INTENTS
 from convrec.training import intent
 from convrec.training.intent import IntentClassifier, Utterance
 

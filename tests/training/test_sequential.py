@@ -181,8 +181,8 @@ def test_save_and_load_keep_the_replaced_history(name: str, runs: Interactions, 
 
 # ----- configuration and the real fixture ----------------------------------------------------------
 @pytest.mark.parametrize("name", NAMES)
-def test_yaml_config_holds_the_class_defaults_and_valid_overrides(name: str) -> None:
-    assert get_ranker(name, **load_params(name)).params() == get_ranker(name).params()
+def test_yaml_config_holds_the_values_and_valid_overrides(name: str) -> None:
+    assert get_ranker(name, **load_params(name)).params() == get_ranker(name).params()  # built from the YAML
     for protocol in ("loo", "temporal", "chrono", "random"):
         get_ranker(name, **load_params(name, protocol))  # every override validates
 

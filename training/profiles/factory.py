@@ -10,8 +10,10 @@ from .writer import ProfileWriter
 
 
 def make_profile_writer(settings: Settings) -> ProfileWriter:
-    """The writer `settings.profile_writer` asks for ('auto': the LLM when one is configured); profiles are
-    cached per writer identity, never mixed."""
+    """The writer `settings.profile_writer` asks for ('auto': the LLM when one is configured).
+
+    Profiles are cached per writer identity, never mixed.
+    """
     wants_llm = settings.profile_writer == "llm" or (
         settings.profile_writer == "auto" and settings.llm_provider != "offline")
     if not wants_llm:

@@ -29,7 +29,7 @@ class HistoryEntry:
     rating: float | None
     timestamp: int | None
 
-    def key(self) -> tuple:
+    def key(self) -> tuple[object, ...]:
         """The fields a profile depends on (part of the profile cache key)."""
         return (self.item_id, self.title, self.year, list(self.genres), self.rating, self.timestamp)
 

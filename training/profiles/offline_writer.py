@@ -14,7 +14,7 @@ from datetime import UTC, datetime
 
 import numpy as np
 
-from convrec.core.catalogue import join_words
+from convrec.core.phrasing import join_words
 
 from .history import HistoryEntry
 from .writer import UserProfiles
@@ -187,12 +187,15 @@ def _span_sentence(history: list[HistoryEntry]) -> str:
 
 
 def _favourites_sentence(history: list[HistoryEntry]) -> list[str]:
-    """The best-rated films by name (at least 4 of 5; best first, recent first on ties), or, without ratings,
-    the latest films: named films let an encoder place the person near the films such viewers also watch."""
+    """The best-rated films by name, or, without ratings, the latest films.
+
+    Best-rated means at least 4 of 5; best first, recent first on ties. Named films let an encoder place the person near
+    the films such viewers also watch.
+    """
     rated = _best_first(history)
     if not rated:
         return [f"Films include {join_words(e.title for e in history[-4:])}."]
-    best = [e.title for e in rated[:FAVOURITES] if e.rating >= LOVED]
+    best = [e.title for e in rated[:FAVOURITES] if e.rating is not None and e.rating >= LOVED]
     return [f"Rated highest: {join_words(best)}."] if best else []
 
 
@@ -201,7 +204,8 @@ def _dislikes_sentences(history: list[HistoryEntry]) -> list[str]:
     rated = [e for e in history if e.rating is not None]  # in time order: genre ties keep first-seen order
     if not rated:
         return []
-    worst = [e for e in reversed(_best_first(history)) if e.rating <= DISLIKED][:3]  # worst, oldest first on ties
+    # worst, oldest first on ties
+    worst = [e for e in reversed(_best_first(history)) if e.rating is not None and e.rating <= DISLIKED][:3]
     sentences = []
     if worst:
         sentences.append(f"Rated lowest: {join_words(_label(e) for e in worst)}.")
@@ -217,8 +221,8 @@ def _dislikes_sentences(history: list[HistoryEntry]) -> list[str]:
 
 def _best_first(history: list[HistoryEntry]) -> list[HistoryEntry]:
     """The rated entries, best first and the more recent first on ties (read backwards: worst, oldest first)."""
-    rated = [(e, position) for position, e in enumerate(history) if e.rating is not None]
-    return [e for e, _ in sorted(rated, key=lambda pair: (-pair[0].rating, -pair[1]))]  # type: ignore[operator]
+    rated = [(e.rating, position, e) for position, e in enumerate(history) if e.rating is not None]
+    return [e for _, _, e in sorted(rated, key=lambda row: (-row[0], -row[1]))]
 
 
 def _label(entry: HistoryEntry) -> str:
@@ -231,7 +235,7 @@ def _shift(before: list[HistoryEntry], after: list[HistoryEntry], lead: str, tai
     if len(before) < 3 or len(after) < 3:
         return ""
 
-    def shares(entries: list[HistoryEntry]) -> Counter:
+    def shares(entries: list[HistoryEntry]) -> Counter[str]:
         counts = Counter(g for e in entries for g in e.genres)
         return Counter({g: c / len(entries) for g, c in counts.items()})
 

@@ -117,8 +117,10 @@ def generate_profiles(histories: Mapping[int, list[HistoryEntry]], writer: Profi
 
 
 def _guarded(writer: ProfileWriter, fallback: ProfileWriter) -> Callable[[list[HistoryEntry]], UserProfiles | None]:
-    """`writer.write`, returning None where it fails (the caller then uses `fallback`); after a run of failures
-    (a server that is down) it stops asking, so 943 users do not each wait for a timeout."""
+    """`writer.write`, returning None where it fails (the caller then uses `fallback`).
+
+    After a run of failures (a server that is down) it stops asking, so 943 users do not each wait for a timeout.
+    """
     lock = threading.Lock()
     streak = [0]  # consecutive failures
 

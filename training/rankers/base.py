@@ -24,6 +24,7 @@ from pydantic import BaseModel, ConfigDict, ValidationError
 from convrec.core.errors import UserError
 from convrec.core.hashing import content_hash
 
+from ..configs import load_params
 from ..interactions import Interactions
 
 if TYPE_CHECKING:
@@ -40,7 +41,12 @@ Validator = Callable[["Ranker"], float]
 
 
 class RankerParams(BaseModel):
-    """Base of every ranker's hyper-parameters: typed, immutable, and a typo is an error, not a default."""
+    """Base of every ranker's hyper-parameters: typed, immutable, and a typo is an error, not a default.
+
+    A Params class declares names, types and bounds only; the values live in `training/configs/<name>.yaml`
+    (the ranker's constructor fills every field the caller leaves out from there), so the YAML is the one
+    place a default is written down.
+    """
 
     model_config = ConfigDict(extra="forbid", frozen=True)
 
@@ -61,8 +67,12 @@ class Ranker(ABC):
     Params: ClassVar[type[RankerParams]] = RankerParams
 
     def __init__(self, **params: Any) -> None:
-        """Validate the hyper-parameters; a typo or out-of-range value fails here, before any fitting."""
-        self.hparams = self.Params(**params)
+        """Take `params` over the values in the ranker's YAML, and validate them before any fitting.
+
+        A typo or an out-of-range value fails here. The YAML's per-protocol overrides are not applied:
+        callers that train for a protocol pass `load_params(name, protocol)` (the bench, the chat).
+        """
+        self.hparams = self.Params(**load_params(self.name, overrides=params))
         self.fitted = False
 
     # ----- the interface ---------------------------------------------------------------------------
@@ -200,7 +210,9 @@ def get_ranker(name: str, **params: Any) -> Ranker:
     try:
         return cls(**params)
     except ValidationError as exc:
-        fields = ", ".join(f"{k} ({getattr(f.annotation, '__name__', f.annotation)}, default {f.default!r})"
+        configured = load_params(name)
+        fields = ", ".join(f"{k} ({getattr(f.annotation, '__name__', f.annotation)}, "
+                           f"training/configs/{name}.yaml: {configured.get(k, '-')!r})"
                            for k, f in cls.Params.model_fields.items()) or "none"
         problems = "; ".join(f"{'.'.join(map(str, e['loc']))}: {e['msg']}" for e in exc.errors())
         message = f"bad parameters for ranker {name!r}: {problems}; its parameters are: {fields}"
@@ -210,8 +222,11 @@ def get_ranker(name: str, **params: Any) -> Ranker:
 # ----- fit once, then load -------------------------------------------------------------------------
 def cache_key(ranker: Ranker, data: Interactions, seed: int, validation_key: str = "",
               inputs: TextInputs | None = None) -> str:
-    """Hash everything that determines a fitted model: data, ranker name and version, params, seed, the
-    validation data that early stopping read and, for text rankers, the texts, writer and encoder."""
+    """Hash everything that determines a fitted model.
+
+    That is the data, ranker name and version, params, seed, the validation data that early stopping read
+    and, for text rankers, the texts, writer and encoder.
+    """
     parts = [data.fingerprint(), ranker.name, ranker.version, ranker.params(), int(seed), FORMAT_VERSION,
              validation_key]
     if ranker.needs_text and inputs is not None:  # appended only here, so other rankers keep their keys

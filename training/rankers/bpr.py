@@ -3,49 +3,39 @@
 Rendle et al., "BPR: Bayesian Personalized Ranking from Implicit Feedback" (UAI 2009). Each user and item
 gets a vector; the score is their dot product. Training maximises log sigmoid(s(u, i) - s(u, j)) over
 triples of a user, an item they interacted with and an item they did not (one uniformly sampled negative
-per positive, drawn afresh every epoch), with Adam. Defaults follow RecBole 1.2.1's BPR (embedding 64,
-Xavier-normal initialisation, lr 1e-3, batch 2048, no weight decay, up to 300 epochs).
+per positive, drawn afresh every epoch), with Adam. `training/configs/bpr.yaml` follows RecBole 1.2.1's BPR
+(embedding 64, Xavier-normal initialisation, lr 1e-3, batch 2048, no weight decay, up to 300 epochs).
 
-The training loop lives here and LightGCN (lightgcn.py) reuses it: both are pairwise BPR learners and differ
-only in how the final user and item vectors are computed from the learned embeddings.
+LightGCN (lightgcn.py) subclasses this ranker: both are pairwise BPR learners and differ only in their network
+(bpr_net.py, lightgcn_net.py) and LightGCN's penalty. The epoch loop is `torch_common.fit_epochs`.
 """
 
 from __future__ import annotations
 
 import logging
-import time
-from typing import Any, Self
+from typing import TYPE_CHECKING, Any, ClassVar, Literal, Self
 
 import numpy as np
 import scipy.sparse as sp
-from pydantic import Field, field_validator
-from tqdm import tqdm
+from pydantic import Field
 
 from ..interactions import Interactions
-from .base import Ranker, RankerParams, Validator, as_positions, register
-from .torch_common import EarlyStopping, pick_device, seeded
+from .base import RankerParams, Validator, as_positions, register
+from .torch_common import FitContext, TorchParams, TorchRanker, Training, batch_slices, train_batches
+
+if TYPE_CHECKING:
+    import torch
+
+    from .bpr_net import BPRNet
 
 log = logging.getLogger(__name__)
 
 
-class BPRParams(RankerParams):
-    """Hyper-parameters of BPR-MF (training/configs/bpr.yaml holds the same defaults, commented)."""
+class BPRParams(TorchParams):
+    """Hyper-parameters of BPR-MF; their values are in training/configs/bpr.yaml."""
 
-    embedding_size: int = Field(default=64, ge=1, description="dimension of user and item vectors")
-    learning_rate: float = Field(default=1e-3, gt=0.0, description="Adam step size")
-    batch_size: int = Field(default=2048, ge=1, description="(user, positive, negative) triples per step")
-    epochs: int = Field(default=300, ge=0, description="maximum passes over the training interactions")
-    eval_every: int = Field(default=1, ge=1, description="epochs between two validation checks")
-    patience: int = Field(default=10, ge=1, description="validation checks without gain before stopping")
-    device: str = Field(default="auto", description="'auto' (CUDA when present, else CPU), 'cpu', 'cuda:0', ...")
-    cpu_threads: int = Field(default=1, ge=0, description="torch threads while training on CPU; 0 keeps torch's")
-
-    @field_validator("device")
-    @classmethod
-    def _known_device(cls, value: str) -> str:
-        if value != "auto" and value.split(":", 1)[0] not in {"cpu", "cuda", "mps"}:
-            raise ValueError("must be 'auto', 'cpu', 'cuda', 'cuda:N' or 'mps'")
-        return value
+    embedding_size: int = Field(ge=1, description="dimension of user and item vectors")
+    learning_rate: float = Field(gt=0.0, description="Adam step size")
 
 
 def sample_negatives(matrix: sp.csr_matrix, users: np.ndarray, rng: np.random.Generator,
@@ -75,52 +65,33 @@ def sample_negatives(matrix: sp.csr_matrix, users: np.ndarray, rng: np.random.Ge
     return negatives
 
 
-def embedding_tables(n_users: int, n_items: int, dim: int, init: str) -> Any:  # noqa: ANN401 - torch is lazy
-    """Build the user and item embedding tables with Xavier initialisation ('normal' or 'uniform')."""
-    import torch
-
-    class Embeddings(torch.nn.Module):
-        def __init__(self) -> None:
-            super().__init__()
-            self.users = torch.nn.Embedding(n_users, dim)
-            self.items = torch.nn.Embedding(n_items, dim)
-            for table in (self.users, self.items):
-                (torch.nn.init.xavier_normal_ if init == "normal" else torch.nn.init.xavier_uniform_)(table.weight)
-
-    return Embeddings()
-
-
 @register("bpr")
-class BPR(Ranker):
+class BPR(TorchRanker):
     """Dot product of learned user and item vectors, fitted with the pairwise BPR loss."""
 
-    Params = BPRParams
-    init = "normal"  # RecBole's BPR uses Xavier-normal, its LightGCN Xavier-uniform
+    Params: ClassVar[type[RankerParams]] = BPRParams
+    init: ClassVar[Literal["normal", "uniform"]] = "normal"  # RecBole's BPR: Xavier-normal; its LightGCN: uniform
 
-    def __init__(self, **params: object) -> None:
+    def __init__(self, **params: Any) -> None:
         """Start unfitted; `fit` or `load` fills the user and item vectors."""
         super().__init__(**params)
         self.hparams: BPRParams
         self.user_vectors = np.zeros((0, self.hparams.embedding_size), dtype=np.float32)
         self.item_vectors = np.zeros((0, self.hparams.embedding_size), dtype=np.float32)
-        self.stopping: EarlyStopping | None = None  # the validation history of the last fit
-        self.epochs_trained = 0
-        self.fit_seconds = 0.0
 
     # ----- what a subclass changes -------------------------------------------------------------------
-    def _build(self, data: Interactions, device: Any) -> Any:  # noqa: ANN401
-        """Return the torch module holding the learnable embeddings (on `device`)."""
-        return embedding_tables(data.n_users, data.n_items, self.hparams.embedding_size, self.init).to(device)
+    def _network(self, data: Interactions) -> BPRNet:
+        """Return a freshly initialised network for `data`'s users and items."""
+        from .bpr_net import BPRNet
 
-    def _propagate(self, model: Any) -> tuple[Any, Any]:  # noqa: ANN401
-        """Return the final (user, item) vector tables; for MF they are the embeddings themselves."""
-        return model.users.weight, model.items.weight
+        return BPRNet(data.n_users, data.n_items, self.hparams.embedding_size, self.init)
 
-    def _loss(self, model: Any, users: Any, positives: Any, negatives: Any) -> Any:  # noqa: ANN401
+    def _loss(self, network: BPRNet, users: torch.Tensor, positives: torch.Tensor,
+              negatives: torch.Tensor) -> torch.Tensor:
         """Mean BPR loss, -log sigmoid(s(u, i) - s(u, j)), over one batch of triples."""
         import torch.nn.functional as F  # noqa: N812
 
-        user_table, item_table = self._propagate(model)
+        user_table, item_table = network()
         u = user_table[users]
         margin = (u * (item_table[positives] - item_table[negatives])).sum(dim=1)
         return -F.logsigmoid(margin).mean()
@@ -130,35 +101,10 @@ class BPR(Ranker):
             validate: Validator | None = None) -> Self:
         """Train with Adam on freshly sampled triples each epoch; keep the best validated state.
 
-        With `validate`, NDCG@10 on validation is checked every `eval_every` epochs (and after the last),
-        the best vectors are kept and training stops after `patience` checks without gain. Without it the
-        model trains for all `epochs`. Weight init is seeded locally; negatives and batch order come from
-        `np.random.default_rng(seed)`, so the same seed gives the same model on CPU (on CUDA, LightGCN's sparse
-        products may differ in the last bits: 2e-6 seen on an H100).
+        `fit_epochs` validates and stops early (see `TorchParams`). Weight init is seeded locally; negatives
+        and batch order come from `np.random.default_rng(seed)`, so the same seed gives the same model on CPU
+        (on CUDA, LightGCN's sparse products may differ in the last bits: 2e-6 seen on an H100).
         """
-        import torch
-
-        device = pick_device(self.hparams.device)
-        threads = torch.get_num_threads()
-        if device.type == "cpu" and self.hparams.cpu_threads:
-            # These models are small: one thread is fastest, and two stall badly when the cores are shared
-            # (measured on ML-100K, 2 busy cores: LightGCN 17 ms a batch with one thread, 260 ms with two).
-            torch.set_num_threads(self.hparams.cpu_threads)
-        try:
-            return self._train(data, device, seed, show_progress, validate)
-        finally:
-            torch.set_num_threads(threads)
-
-    def _train(self, data: Interactions, device: Any, seed: int, show_progress: bool,  # noqa: ANN401
-               validate: Validator | None) -> Self:
-        import torch
-
-        hp = self.hparams
-        started = time.perf_counter()
-        rng = np.random.default_rng(seed)
-        with seeded(seed):
-            model = self._build(data, device)
-        optimizer = torch.optim.Adam(model.parameters(), lr=hp.learning_rate)
         matrix = data.matrix.tocsr()
         degree = np.diff(matrix.indptr)
         users = np.repeat(np.arange(data.n_users, dtype=np.int64), degree)
@@ -167,55 +113,32 @@ class BPR(Ranker):
         if full.any():
             log.warning("%d user(s) interacted with every item: left out of training", len(np.unique(users[full])))
             users, positives = users[~full], positives[~full]
-        self.fitted = True  # the validator scores the model while it trains
-        stopping = EarlyStopping(patience=hp.patience) if validate is not None else None
-        self.stopping, self.epochs_trained = stopping, 0
-        bar = tqdm(range(hp.epochs), desc=self.name, unit="epoch", disable=not show_progress)
-        for epoch in bar:
-            model.train()
-            negatives = sample_negatives(matrix, users, rng)
-            order = rng.permutation(len(users))
-            u_all = torch.from_numpy(users[order]).to(device)
-            p_all = torch.from_numpy(positives[order]).to(device)
-            n_all = torch.from_numpy(negatives[order]).to(device)
-            total = 0.0
-            for start in range(0, len(order), hp.batch_size):
-                stop = start + hp.batch_size
-                loss = self._loss(model, u_all[start:stop], p_all[start:stop], n_all[start:stop])
-                optimizer.zero_grad(set_to_none=True)
-                loss.backward()
-                optimizer.step()
-                total += float(loss.detach()) * len(u_all[start:stop])
-            self.epochs_trained = epoch + 1
-            postfix: dict[str, float] = {"loss": total / max(len(order), 1)}
-            if stopping is not None and validate is not None and (
-                    (epoch + 1) % hp.eval_every == 0 or epoch + 1 == hp.epochs):
-                self._refresh(model)
-                score = float(validate(self))
-                postfix["valid"] = score
-                state = {"users": self.user_vectors, "items": self.item_vectors}
-                if stopping.update(epoch + 1, score, state):
-                    bar.set_postfix(postfix)
-                    break
-            bar.set_postfix(postfix)
-        bar.close()
-        if stopping is not None and stopping.best_state is not None:
-            self.user_vectors = stopping.best_state["users"]
-            self.item_vectors = stopping.best_state["items"]
-            log.info("%s: best validation %.4f at epoch %d of %d", self.name, stopping.best_score,
-                     stopping.best_epoch, self.epochs_trained)
-        else:
-            self._refresh(model)
-        self.fit_seconds = time.perf_counter() - started
+
+        def setup(context: FitContext) -> Training:
+            import torch
+
+            network = self._network(data).to(context.device)
+            optimizer = torch.optim.Adam(network.parameters(), lr=self.hparams.learning_rate)
+
+            def train_epoch(epoch: int) -> float:
+                negatives = sample_negatives(matrix, users, context.rng)
+                order = context.rng.permutation(len(users))
+                u_all, p_all, n_all = (torch.from_numpy(column[order]).to(context.device)
+                                       for column in (users, positives, negatives))
+                return train_batches(optimizer, batch_slices(len(order), self.hparams.batch_size),
+                                     lambda s: (self._loss(network, u_all[s], p_all[s], n_all[s]), len(u_all[s])))
+
+            return Training(network=network, train_epoch=train_epoch, sync=lambda: self._refresh(network))
+
+        self._fit_epochs(setup, seed=seed, show_progress=show_progress, validate=validate)
         return self
 
-    def _refresh(self, model: Any) -> None:  # noqa: ANN401
+    def _refresh(self, network: BPRNet) -> None:
         """Cache the final vectors as float32 numpy arrays: scoring then needs no torch at all."""
         import torch
 
-        model.eval()
         with torch.no_grad():
-            user_table, item_table = self._propagate(model)
+            user_table, item_table = network()
             self.user_vectors = user_table.detach().to("cpu", torch.float32).numpy().copy()
             self.item_vectors = item_table.detach().to("cpu", torch.float32).numpy().copy()
 

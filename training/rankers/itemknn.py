@@ -24,10 +24,10 @@ BLOCK_ELEMENTS = 1 << 23
 
 
 class ItemKNNParams(RankerParams):
-    """Hyper-parameters of item-kNN."""
+    """Hyper-parameters of item-kNN; their values are in training/configs/itemknn.yaml."""
 
-    k: int = Field(default=100, ge=1, description="neighbours kept per target item")
-    shrink: float = Field(default=0.0, ge=0.0, description="added to the cosine denominator")
+    k: int = Field(ge=1, description="neighbours kept per target item")
+    shrink: float = Field(ge=0.0, description="added to the cosine denominator")
 
 
 @register("itemknn")

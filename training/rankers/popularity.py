@@ -14,7 +14,7 @@ from .base import Ranker, RankerParams, Validator, as_positions, register
 
 
 class PopularityParams(RankerParams):
-    """Popularity has no hyper-parameters."""
+    """Popularity has no hyper-parameters, so it has no file in training/configs/."""
 
 
 @register("pop")

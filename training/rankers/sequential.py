@@ -16,24 +16,33 @@ non-overlapping all-position training of Kang & McAuley's SASRec and of GRU4Rec'
 mini-batches. On ML-100K leave-one-out both train the same 97,162 targets an epoch, but stride 1 encodes
 3.8M positions and stride 50 only 97k: measured on 2 busy cores, 133 s against 4 s an epoch for GRU4Rec,
 333 s against 6 s for SASRec.
+
+The epoch loop, early stopping and thread handling are `torch_common.fit_epochs`'s; a subclass supplies its
+network (`<model>_net.py`) and its Params.
 """
 
 from __future__ import annotations
 
 import logging
-import time
 from abc import abstractmethod
-from collections.abc import Iterator
-from contextlib import contextmanager
-from typing import TYPE_CHECKING, Any, Self
+from typing import TYPE_CHECKING, Any, ClassVar, Self, cast
 
 import numpy as np
 from pydantic import Field, model_validator
-from tqdm import tqdm
 
 from ..interactions import Interactions
-from .base import Ranker, RankerParams, Validator, as_positions
-from .torch_common import EarlyStopping, pick_device, seeded
+from .base import RankerParams, Validator, as_positions
+from .torch_common import (
+    FitContext,
+    TorchParams,
+    TorchRanker,
+    Training,
+    batch_slices,
+    pick_device,
+    seeded,
+    torch_threads,
+    train_batches,
+)
 
 if TYPE_CHECKING:
     import torch
@@ -47,19 +56,13 @@ SCORE_BATCH = 64
 STATE_PREFIX = "model."
 
 
-class SequentialParams(RankerParams):
-    """Hyper-parameters every sequential ranker has (training loop, windows, device)."""
+class SequentialParams(TorchParams):
+    """Hyper-parameters every sequential ranker has (optimiser and training windows) beside `TorchParams`'."""
 
-    epochs: int = Field(default=100, ge=1, description="maximum training epochs")
-    eval_every: int = Field(default=2, ge=1, description="epochs between validation checks")
-    patience: int = Field(default=5, ge=1, description="checks without validation gain before stopping")
-    batch_size: int = Field(default=128, ge=1, description="training windows per step")
-    lr: float = Field(default=0.005, gt=0, description="Adam learning rate")
-    weight_decay: float = Field(default=0.0, ge=0, description="Adam L2 penalty")
-    max_seq_length: int = Field(default=50, ge=1, description="most recent items the encoder reads")
-    train_stride: int = Field(default=50, ge=1, description="targets with a loss per training window")
-    device: str = Field(default="auto", description="'auto' (CUDA when present, else CPU), 'cpu', 'cuda:0'")
-    cpu_threads: int = Field(default=1, ge=0, description="torch threads on CPU; 0 keeps torch's own setting")
+    lr: float = Field(gt=0, description="Adam learning rate")
+    weight_decay: float = Field(ge=0, description="Adam L2 penalty")
+    max_seq_length: int = Field(ge=1, description="most recent items the encoder reads")
+    train_stride: int = Field(ge=1, description="targets with a loss per training window")
 
     @model_validator(mode="after")
     def _stride_fits_window(self) -> Self:
@@ -103,7 +106,7 @@ def pad_left(sequences: list[np.ndarray], max_len: int) -> np.ndarray:
     return out
 
 
-class SequentialRanker(Ranker):
+class SequentialRanker(TorchRanker):
     """A next-item encoder over left-padded item-id sequences, scored against its own item embeddings.
 
     Subclasses set `Params` and build the torch module: `module(seqs)` maps (B, L) item ids to (B, L, d)
@@ -111,7 +114,7 @@ class SequentialRanker(Ranker):
     holds the (n_items + 1, d) item table whose rows 1.. are the output vectors (tied weights).
     """
 
-    Params = SequentialParams
+    Params: ClassVar[type[RankerParams]] = SequentialParams
 
     def __init__(self, **params: Any) -> None:
         """Start unfitted; `fit` or `load` builds the network and the history sequences."""
@@ -119,14 +122,6 @@ class SequentialRanker(Ranker):
         self.hparams: SequentialParams
         self.module: nn.Module | None = None
         self.history: tuple[np.ndarray, ...] = ()
-        self.stopping: EarlyStopping | None = None  # the validation curve of the last fit
-        self.epochs_trained = 0
-        self.fit_seconds = 0.0
-
-    @property
-    def best_epoch(self) -> int | None:
-        """The epoch whose weights were kept by early stopping (None when fitted without validation)."""
-        return self.stopping.best_epoch if self.stopping is not None and self.stopping.history else None
 
     @abstractmethod
     def _build(self, n_items: int) -> nn.Module:
@@ -137,92 +132,54 @@ class SequentialRanker(Ranker):
             validate: Validator | None = None) -> Self:
         """Train next-item cross-entropy on every prefix of each user's time-ordered sequence.
 
-        With `validate`, check it every `eval_every` epochs, keep the best weights and stop after
-        `patience` checks without gain; without it, train all `epochs`.
+        `fit_epochs` validates, keeps the best weights and stops early (see `TorchParams`); batches are
+        shuffled by a torch generator seeded with `seed`.
         """
-        with self._threads():
-            return self._train(data, seed, show_progress, validate)
-
-    def _train(self, data: Interactions, seed: int, show_progress: bool, validate: Validator | None) -> Self:
-        import torch
-        import torch.nn.functional as F  # noqa: N812
-
         hp = self.hparams
         self.history = _require_sequences(data)
         inputs, targets = training_windows(self.history, hp.max_seq_length, hp.train_stride)
-        device = pick_device(hp.device)
-        started = time.perf_counter()
-        with seeded(seed) as generator:
-            module = self._build(data.n_items).to(device)
+
+        def setup(context: FitContext) -> Training:
+            import torch
+
+            module = self._build(data.n_items).to(context.device)
             self.module = module
-            self.fitted = True  # the validator scores through `score` while training runs
             optimizer = torch.optim.Adam(module.parameters(), lr=hp.lr, weight_decay=hp.weight_decay)
-            stopping = EarlyStopping(patience=hp.patience)
-            self.stopping, self.epochs_trained = stopping, 0
             x_all, y_all = torch.from_numpy(inputs), torch.from_numpy(targets)
-            bar = tqdm(range(1, hp.epochs + 1), desc=self.name, unit="epoch", disable=not show_progress)
-            for epoch in bar:
-                module.train()
-                order = torch.randperm(len(x_all), generator=generator)
-                total, count = 0.0, 0
-                for start in range(0, len(order), hp.batch_size):
-                    batch = order[start:start + hp.batch_size]
-                    x, y = _trim(x_all[batch], y_all[batch])
-                    x, y = x.to(device), y.to(device)
-                    has_target = y > 0
-                    hidden = module(x)[has_target]  # (targets in batch, d)
-                    logits = hidden @ module.item_embedding.weight[1:].T
-                    loss = F.cross_entropy(logits, y[has_target] - 1)
-                    optimizer.zero_grad(set_to_none=True)
-                    loss.backward()
-                    optimizer.step()
-                    total += loss.item() * len(logits)
-                    count += len(logits)
-                self.epochs_trained = epoch
-                postfix = {"loss": f"{total / max(count, 1):.4f}"}
-                if validate is not None and (epoch % hp.eval_every == 0 or epoch == hp.epochs):
-                    value = validate(self)
-                    postfix["valid"] = f"{value:.4f}"
-                    stop = stopping.update(epoch, value, module.state_dict())
-                    bar.set_postfix(postfix)
-                    if stop:
-                        break
-                else:
-                    bar.set_postfix(postfix)
-            bar.close()
-            if stopping.best_state is not None:
-                module.load_state_dict(stopping.best_state)
-                stopping.best_state = None  # a copy of the weights; the module holds them now
-        module.eval()
-        self.fit_seconds = time.perf_counter() - started
-        log.info("%s: %d epochs in %.1f s", self.name, self.epochs_trained, self.fit_seconds)
-        if stopping.history:
-            log.info("%s: kept epoch %d (validation %.4f)", self.name, stopping.best_epoch, stopping.best_score)
+
+            def batch_loss(batch: torch.Tensor) -> tuple[torch.Tensor, int]:
+                x, y = _trim(x_all[batch], y_all[batch])
+                return self._loss(module, x.to(context.device), y.to(context.device))
+
+            def train_epoch(epoch: int) -> float:
+                order = torch.randperm(len(x_all), generator=context.generator)
+                return train_batches(optimizer, (order[s] for s in batch_slices(len(order), hp.batch_size)),
+                                     batch_loss)
+
+            return Training(network=module, train_epoch=train_epoch)
+
+        self._fit_epochs(setup, seed=seed, show_progress=show_progress, validate=validate)
         return self
 
-    @contextmanager
-    def _threads(self) -> Iterator[None]:
-        """Run torch on CPU with `cpu_threads` threads, restoring torch's setting afterwards.
+    @staticmethod
+    def _loss(module: nn.Module, x: torch.Tensor, y: torch.Tensor) -> tuple[torch.Tensor, int]:
+        """Cross-entropy of each target (y > 0) over every item, and the number of targets.
 
-        These networks are small: one thread is fastest on a shared machine, where two stall on each other
-        (measured on 2 busy cores: 200 GRU4Rec steps on the test fixture 2 s with one thread, 27 s with two).
+        The logits are the hidden state after each position against the item table (tied output vectors).
         """
-        import torch
+        import torch.nn.functional as F  # noqa: N812
 
-        threads = torch.get_num_threads()
-        if self.hparams.cpu_threads and pick_device(self.hparams.device).type == "cpu":
-            torch.set_num_threads(self.hparams.cpu_threads)
-        try:
-            yield
-        finally:
-            torch.set_num_threads(threads)
+        has_target = y > 0
+        hidden = module(x)[has_target]  # (targets in batch, d)
+        logits = hidden @ _item_embedding(module).weight[1:].T
+        return F.cross_entropy(logits, y[has_target] - 1), len(logits)
 
     # ----- scoring ---------------------------------------------------------------------------------
     def set_history(self, data: Interactions) -> None:
         """Encode users from `data`'s time-ordered rows from now on (e.g. train plus validation at test)."""
-        if self.module is not None and data.n_items != self.module.item_embedding.num_embeddings - 1:
-            raise ValueError(f"the history has {data.n_items} item columns, the model was fitted on "
-                             f"{self.module.item_embedding.num_embeddings - 1}")
+        fitted_items = None if self.module is None else _item_embedding(self.module).num_embeddings - 1
+        if fitted_items is not None and data.n_items != fitted_items:
+            raise ValueError(f"the history has {data.n_items} item columns, the model was fitted on {fitted_items}")
         self.history = _require_sequences(data)
 
     def score(self, users: np.ndarray, items: np.ndarray | None = None) -> np.ndarray:
@@ -245,13 +202,13 @@ class SequentialRanker(Ranker):
         import torch
 
         module = self._require_module()
-        table = module.item_embedding.weight[1:]
+        table = _item_embedding(module).weight[1:]
         columns = as_positions(items, table.shape[0])
         out = np.empty((len(sequences), len(columns)), dtype=np.float32)
         device = table.device
         was_training = module.training
         module.eval()
-        with torch.no_grad(), self._threads():
+        with torch.no_grad(), torch_threads(self.hparams):
             for start in range(0, len(sequences), SCORE_BATCH):
                 chunk = sequences[start:start + SCORE_BATCH]
                 seqs = pad_left(chunk + [np.zeros(0, dtype=np.int64)] * (SCORE_BATCH - len(chunk)),
@@ -289,6 +246,11 @@ class SequentialRanker(Ranker):
         self.module = module.to(pick_device(self.hparams.device)).eval()
         flat, offsets = arrays["history_items"], arrays["history_offsets"]
         self.history = tuple(flat[offsets[i]:offsets[i + 1]].astype(np.int64) for i in range(len(offsets) - 1))
+
+
+def _item_embedding(module: nn.Module) -> nn.Embedding:
+    """The (n_items + 1, d) item table every sequential network holds; rows 1.. are its output vectors."""
+    return cast("nn.Embedding", module.item_embedding)
 
 
 def _trim(inputs: torch.Tensor, targets: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
