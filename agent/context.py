@@ -173,7 +173,8 @@ def load_context(settings: Settings, *, show_progress: bool = False, rebuild_ind
     history_rankers = dict.fromkeys(("pop", "itemknn", options.personal_ranker, *extra_rankers))
     unknown = [name for name in history_rankers if name not in REGISTRY]
     if unknown:
-        raise UserError(f"unknown ranker {unknown[0]!r}; choose one of: {', '.join(sorted(REGISTRY))}")
+        raise UserError(f"unknown ranker {unknown[0]!r} (CONVREC_PERSONAL_RANKER, or an evaluation's --rankers); "
+                        f"choose one of: {', '.join(sorted(REGISTRY))}")
     if options.profile_ranker and not is_profile_ranker(options.profile_ranker):
         profile_models = sorted(n for n in REGISTRY if is_profile_ranker(n))
         raise UserError(f"profile ranker {options.profile_ranker!r} is not a profile model; choose one of: "

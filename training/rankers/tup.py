@@ -282,14 +282,15 @@ class TemporalProfileRanker(TorchRanker):
 
         network = self._require_network()
         with torch.no_grad():
-            fused, weights = network.fuse(torch.from_numpy(profile_vectors))
-            return network.user_part(fused), weights.numpy()
+            fused, weights = network.fuse(torch.from_numpy(profile_vectors).to(_device_of(network)))
+            return network.user_part(fused), weights.cpu().numpy()
 
     def _item_parts(self, columns: np.ndarray) -> torch.Tensor:
         import torch
 
+        network = self._require_network()
         with torch.no_grad():
-            return self._require_network().item_part(torch.from_numpy(np.asarray(columns, dtype=np.int64)))
+            return network.item_part(torch.from_numpy(np.asarray(columns, dtype=np.int64)).to(_device_of(network)))
 
     def _grid(self, profile_vectors: np.ndarray, columns: np.ndarray) -> np.ndarray:
         import torch
@@ -297,12 +298,12 @@ class TemporalProfileRanker(TorchRanker):
         network = self._require_network()
         network.eval()
         item_parts = self._item_parts(columns)
-        positions = torch.from_numpy(np.asarray(columns, dtype=np.int64))
+        positions = torch.from_numpy(np.asarray(columns, dtype=np.int64)).to(_device_of(network))
         out = np.empty((len(profile_vectors), len(columns)), dtype=np.float32)
         with torch.no_grad():
             for start in range(0, len(profile_vectors), SCORE_CHUNK):
                 user_parts, _ = self._user_parts(profile_vectors[start:start + SCORE_CHUNK])
-                out[start:start + SCORE_CHUNK] = network.grid_logits(user_parts, item_parts, positions).numpy()
+                out[start:start + SCORE_CHUNK] = network.grid_logits(user_parts, item_parts, positions).cpu().numpy()
         return out
 
     def score(self, users: np.ndarray, items: np.ndarray | None = None) -> np.ndarray:
@@ -394,3 +395,8 @@ class SingleProfileRanker(TemporalProfileRanker):
 @register("tup_dot")
 class DotProductRanker(TemporalProfileRanker):
     """Ablation: both profiles fused as in LLM-TUP, scored by a dot product with a projected item vector."""
+
+
+def _device_of(network: TupNet) -> torch.device:
+    """Where the network's weights are: the GPU while it trains there (validation scores it), else the CPU."""
+    return next(network.parameters()).device
