@@ -13,7 +13,7 @@ trap 'rm -rf "$WORK"' EXIT
 PY=${PYTHON:-python3.11}; command -v "$PY" >/dev/null 2>&1 || PY=python3
 
 echo "[check_wheel] building the wheel"
-"$REPO/.venv/bin/pip" wheel --no-deps --no-build-isolation -q -w "$WORK/dist" "$REPO"
+"$REPO/.venv/bin/pip" wheel --no-deps -q -w "$WORK/dist" "$REPO"   # isolated build, as a user gets
 WHEEL=$(ls "$WORK"/dist/convrec-*.whl)
 
 echo "[check_wheel] installing $(basename "$WHEEL") into a fresh virtual environment"
