@@ -6,6 +6,8 @@ explanation can never claim what the data does not say.
 
 from __future__ import annotations
 
+from collections.abc import Collection
+
 import numpy as np
 
 from convrec.core.catalogue import Item
@@ -65,8 +67,12 @@ def request_facts(item: Item, state: AgentState) -> list[Fact]:
     return facts
 
 
-def liked_facts(ctx: AgentContext, item_id: int, liked: list[int]) -> list[Fact]:
-    """Co-rating facts against the films the person named as liked in this conversation."""
+def liked_facts(ctx: AgentContext, item_id: int, liked: list[int], named: Collection[int] = ()) -> list[Fact]:
+    """Co-rating facts against the films the person liked in this conversation.
+
+    A film among `named` (those their messages named) "you mentioned"; one liked only by its card's button
+    "you liked": the person never wrote its name.
+    """
     liked = [i for i in liked if i != item_id][-3:]
     if not liked:
         return []
@@ -75,8 +81,14 @@ def liked_facts(ctx: AgentContext, item_id: int, liked: list[int]) -> list[Fact]
     if counts[best] <= 0:
         return []
     title = ctx.catalogue.items[liked[best]].title
+    how = "which you mentioned" if liked[best] in named else "which you liked"
     return [Fact(fact_id=f"liked:{liked[best]}", kind="feedback",
-                 text=f"{counts[best]} people who watched {title}, which you mentioned, also watched this.")]
+                 text=f"{counts[best]} people who watched {title}, {how}, also watched this.")]
+
+
+def named_items(state: AgentState) -> set[int]:
+    """The catalogue films the person's messages named in this conversation (whatever they said of them)."""
+    return {int(m["item_id"]) for m in state.get("prefs", {}).get("mentions", []) if m.get("item_id") is not None}
 
 
 def conversation_facts(ctx: AgentContext, item_id: int, state: AgentState) -> list[Fact]:
@@ -210,6 +222,7 @@ def pick_facts(ctx: AgentContext, item_id: int, state: AgentState) -> list[Fact]
     related = list(liked)
     if user_id is not None:
         related += [int(i) for i in ctx.catalogue.history(user_id)["item_id"].tolist()]
-    return (request_facts(item, state) + liked_facts(ctx, item_id, liked) + conversation_facts(ctx, item_id, state)
+    return (request_facts(item, state) + liked_facts(ctx, item_id, liked, named_items(state))
+            + conversation_facts(ctx, item_id, state)
             + profile_facts(ctx, item_id, state)
             + history_facts(ctx, item_id, user_id) + kg_facts(ctx, item_id, related) + catalogue_facts(ctx, item_id))

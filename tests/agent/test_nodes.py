@@ -102,13 +102,21 @@ def test_rerank_returns_admitted_top_n(tiny_context) -> None:  # noqa: ANN001
 
 
 def test_explain_reasons_come_from_facts(tiny_context) -> None:  # noqa: ANN001
+    named = [{"item_id": 1, "title": "Star Wars", "year": None, "stance": "liked"}]
     state = {"picks": [5], "prefs": {"genres_wanted": ["Sci-Fi"], "year_min": 1990, "year_max": 1999,
-                                     "liked_items": [1]}, "message": "90s sci-fi like Star Wars"}
+                                     "liked_items": [1], "mentions": named}, "message": "90s sci-fi like Star Wars"}
     out = run(explain, tiny_context, **state)
     reasons = out["recommendations"][0]["reasons"]
     assert reasons[0] == "Sci-Fi from 1995: the genre and years (1990-1999) you asked for."
     assert any("Star Wars, which you mentioned" in r for r in reasons)
     assert "Twelve Monkeys (1995)" in out["reply"]
+
+
+def test_a_film_liked_by_its_card_is_one_you_liked_not_one_you_mentioned(tiny_context) -> None:  # noqa: ANN001
+    state = {"picks": [5], "prefs": {"genres_wanted": ["Sci-Fi"], "liked_items": [1]}, "message": "more like that"}
+    reasons = run(explain, tiny_context, **state)["recommendations"][0]["reasons"]
+    assert any("Star Wars, which you liked" in r for r in reasons)
+    assert not any("which you mentioned" in r for r in reasons)
 
 
 def test_answer_item_question(tiny_context) -> None:  # noqa: ANN001
