@@ -331,10 +331,15 @@ class TemporalProfileRanker(TorchRanker):
     def profiled_users(self) -> np.ndarray:
         """Boolean mask over user rows: True where the user has a written profile (some history to write from).
 
-        A user without films has all-zero profile vectors: their fusion weights say nothing about them.
+        A user without films has all-zero profile vectors: their fusion weights say nothing about them. The chat
+        asks on every turn, so the mask is kept until `profile_vectors` is replaced (fit, set_history, load).
         """
         self._require_fitted()
-        return np.abs(self.profile_vectors).sum(axis=(1, 2)) > 0
+        cached = getattr(self, "_profiled", None)
+        if cached is None or cached[0] is not self.profile_vectors:
+            cached = (self.profile_vectors, np.abs(self.profile_vectors).sum(axis=(1, 2)) > 0)
+            self._profiled = cached
+        return cached[1]
 
     def fusion_weights(self, users: np.ndarray | None = None) -> np.ndarray:
         """(n, k) per-user attention weights over this variant's profiles (rows sum to 1)."""
