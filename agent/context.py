@@ -144,13 +144,15 @@ class AgentContext:
 
     @property
     def popularity_norm(self) -> dict[int, float]:
-        """Popularity in 0-1 (log counts blended with a shrunk mean rating), cached on first use."""
+        """Popularity in 0-1, cached on first use: log counts blended half and half with the mean rating.
+
+        The mean is shrunk towards the catalogue's (`Settings.rating_prior_weight` ratings' worth), so two
+        5/5 ratings never make a film look better than hundreds of 4/5 ones; no raw mean enters ranking.
+        """
         if not hasattr(self, "_popularity_norm"):
             counts = self.catalogue.popularity.astype(float)
             log_counts = np.log1p(counts)
-            means = self.catalogue.mean_rating.fillna(0.0)
-            prior = float(self.catalogue.interactions["rating"].mean())
-            shrunk = (means * counts + prior * 10) / (counts + 10)
+            shrunk = self.catalogue.shrunk_rating(self.settings.rating_prior_weight)
             quality = (shrunk - shrunk.min()) / max(float(shrunk.max() - shrunk.min()), 1e-9)
             blended = 0.5 * log_counts / max(float(log_counts.max()), 1e-9) + 0.5 * quality
             self._popularity_norm = {int(i): float(v) for i, v in blended.items()}

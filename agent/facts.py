@@ -10,15 +10,21 @@ from collections.abc import Collection
 
 import numpy as np
 
-from convrec.core.catalogue import Item
+from convrec.core.catalogue import Audience, Catalogue, Item
 from convrec.core.phrasing import join_words, occupation_plural
 from convrec.training.conversation_prior import mention_key
 
 from .context import AgentContext
+from .offline.lexicon import MOOD_BOOSTS
 from .schemas import Fact
 from .state import AgentState
 
 RECENT_FILMS = 10  # "lately": the person's last ten rated films (the short-term profile names the last 3)
+MOOD_GENRE_MAX_SHARE = 0.2
+"""A mood reason ("A Film-Noir film, which suits the dark mood you described") is kept only when fewer than this
+share of the catalogue's films carry every genre it names. On ML-100K, Drama (43% of films) and Comedy (30%) are
+true of too many films to say anything about one; the next most common genres, Action and Thriller, are 15%,
+and two genres together (Drama and Romance: 6%) pass. Any threshold between 0.15 and 0.30 draws the same line."""
 
 
 def co_raters(ctx: AgentContext, item_id: int, others: list[int]) -> np.ndarray:
@@ -29,7 +35,7 @@ def co_raters(ctx: AgentContext, item_id: int, others: list[int]) -> np.ndarray:
     return counts.astype(int)
 
 
-def request_facts(item: Item, state: AgentState) -> list[Fact]:
+def request_facts(item: Item, state: AgentState, catalogue: Catalogue) -> list[Fact]:
     """Facts that tie the item to what the person asked in this conversation."""
     prefs = state.get("prefs", {})
     facts: list[Fact] = []
@@ -51,20 +57,37 @@ def request_facts(item: Item, state: AgentState) -> list[Fact]:
     if excluded and item.year and not span:
         facts.append(Fact(fact_id="req:not_years", kind="request",
                           text=f"From {item.year}: not {' or '.join(excluded)}, as you asked."))
-    boosted = [g for g in prefs.get("mood_genres_boost", []) if g in item.genres]
-    positive_moods = [m for m in prefs.get("moods", []) if not m.startswith("not ") and m not in {"older", "newer"}]
-    if boosted and positive_moods:
-        facts.append(Fact(fact_id="req:mood", kind="request",
-                          text=f"A {boosted[0]} film, which suits the {positive_moods[0]} mood you described."))
+    facts += mood_facts(item, state, catalogue)
     avoided = [m for m in prefs.get("moods", []) if m.startswith("not ")]
     penalty = prefs.get("mood_genres_penalty", [])
     if avoided and penalty and not set(item.genres) & set(penalty):
+        # The penalty also holds what positive moods avoid ("smart" avoids Children's): name the mood's own genres.
+        own = [g for g in penalty if g in MOOD_BOOSTS.get(avoided[0].removeprefix("not "), ())] or penalty
         facts.append(Fact(fact_id="req:avoid", kind="request",
-                          text=f"Not tagged {', '.join(penalty[:3])}: in line with '{avoided[0]}'."))
+                          text=f"Not tagged {', '.join(own[:3])}: in line with '{avoided[0]}'."))
     if prefs.get("genres_unwanted") and not set(item.genres) & set(prefs["genres_unwanted"]):
         facts.append(Fact(fact_id="req:exclude", kind="request",
                           text=f"No {' or '.join(prefs['genres_unwanted'])}, as you asked."))
     return facts
+
+
+def mood_facts(item: Item, state: AgentState, catalogue: Catalogue) -> list[Fact]:
+    """The genres that tie the item to a mood the person described, when they distinguish it.
+
+    Genres the person asked for are left out (the genre fact says them); the rest must together be carried by
+    fewer than `MOOD_GENRE_MAX_SHARE` of the catalogue's films, else "a Drama film suits the smart mood" is
+    true of 43% of films and tells nothing about this one.
+    """
+    prefs = state.get("prefs", {})
+    wanted = set(prefs.get("genres_wanted", []))
+    boosted = [g for g in prefs.get("mood_genres_boost", []) if g in item.genres and g not in wanted]
+    positive_moods = [m for m in prefs.get("moods", []) if not m.startswith("not ") and m not in {"older", "newer"}]
+    if not boosted or not positive_moods or catalogue.genre_share(boosted) >= MOOD_GENRE_MAX_SHARE:
+        return []
+    genres = join_words(boosted)
+    article = "An" if genres[0].lower() in "aeiou" else "A"
+    return [Fact(fact_id="req:mood", kind="request",
+                 text=f"{article} {genres} film, which suits the {positive_moods[0]} mood you described.")]
 
 
 def liked_facts(ctx: AgentContext, item_id: int, liked: list[int], named: Collection[int] = ()) -> list[Fact]:
@@ -187,19 +210,40 @@ def _most_similar(ctx: AgentContext, item_id: int, others: list[int], n: int) ->
     return [others[k] for k in order]
 
 
-def catalogue_facts(ctx: AgentContext, item_id: int) -> list[Fact]:
-    """Rating and audience facts from MovieLens itself."""
+def catalogue_facts(ctx: AgentContext, item_id: int, *, min_ratings: int = 0) -> list[Fact]:
+    """Rating and audience facts from MovieLens itself.
+
+    The rating states the true mean and count, and only for films rated at least `min_ratings` times: a card
+    passes `Settings.min_ratings_to_recommend`, so "Rated 5.0/5 by 2 MovieLens users" never reads as a reason to
+    watch; an answer about a named film states whatever there is.
+    """
     audience = ctx.catalogue.audiences.get(item_id)
     if audience is None:
         return [Fact(fact_id="cat:unrated", kind="catalogue", text="Nobody in MovieLens-100K has rated it yet.")]
-    facts = [Fact(fact_id="cat:rating", kind="catalogue",
-                  text=f"Rated {audience.mean_rating:.1f}/5 by {audience.n_ratings} MovieLens users.")]
-    who = f"Watched most by viewers aged {audience.top_age_band}"
-    if audience.top_occupations:
-        who += (f"; {join_words(occupation_plural(o) for o in audience.top_occupations)} rate it more often "
-                "than average")
-    facts.append(Fact(fact_id="cat:audience", kind="audience", text=who + "."))
+    facts = []
+    if audience.n_ratings >= min_ratings:
+        facts.append(Fact(fact_id="cat:rating", kind="catalogue",
+                          text=f"Rated {audience.mean_rating:.1f}/5 by {audience.n_ratings} MovieLens users."))
+    who = audience_text(audience)
+    if who:
+        facts.append(Fact(fact_id="cat:audience", kind="audience", text=who))
     return facts
+
+
+def audience_text(audience: Audience) -> str:
+    """Who watches the film more than films on average, or "" when no group stands out.
+
+    The largest age band is named only when it clearly over-represents the film (`Audience.age_band_stands_out`):
+    for most films it is 25-34, the band of 35% of all ratings. Occupations are named only at a lift of 1.2 or more.
+    """
+    occupations = join_words(occupation_plural(o) for o in audience.distinct_occupations)
+    if audience.age_band_stands_out:
+        text = (f"Watched most by viewers aged {audience.top_age_band}: {audience.top_age_band_share:.0%} of its "
+                f"ratings, against {audience.age_band_base_share:.0%} of all MovieLens ratings")
+        return text + (f"; {occupations} rate it more often than average." if occupations else ".")
+    if occupations:
+        return f"{occupations[0].upper()}{occupations[1:]} rate it more often than average."
+    return ""
 
 
 def kg_facts(ctx: AgentContext, item_id: int, related: list[int]) -> list[Fact]:
@@ -222,7 +266,8 @@ def pick_facts(ctx: AgentContext, item_id: int, state: AgentState) -> list[Fact]
     related = list(liked)
     if user_id is not None:
         related += [int(i) for i in ctx.catalogue.history(user_id)["item_id"].tolist()]
-    return (request_facts(item, state) + liked_facts(ctx, item_id, liked, named_items(state))
+    return (request_facts(item, state, ctx.catalogue) + liked_facts(ctx, item_id, liked, named_items(state))
             + conversation_facts(ctx, item_id, state)
             + profile_facts(ctx, item_id, state)
-            + history_facts(ctx, item_id, user_id) + kg_facts(ctx, item_id, related) + catalogue_facts(ctx, item_id))
+            + history_facts(ctx, item_id, user_id) + kg_facts(ctx, item_id, related)
+            + catalogue_facts(ctx, item_id, min_ratings=ctx.settings.min_ratings_to_recommend))

@@ -25,16 +25,19 @@ STANCE_WEIGHTS = {"liked": 1.0, "not_seen": 0.7, "neutral": 0.5, "asked": 0.5, "
 """How much a named film pulls the films named with it in real dialogues, by the person's stance towards it."""
 
 
-def constraints_of(state: AgentState, catalogue: Catalogue) -> Constraints:
+def constraints_of(state: AgentState, catalogue: Catalogue, *, min_ratings: int = 0) -> Constraints:
     """Hard constraints: stated years and genres, and the items to leave out.
 
-    Every item shown, seen, rejected or named before is left out (a known user's rated history counts as seen).
+    Every item shown, seen, rejected or named before is left out (a known user's rated history counts as seen),
+    and so is every film with fewer than `min_ratings` MovieLens ratings (`Settings.min_ratings_to_recommend`):
+    a handful of raters is no evidence that a film is worth watching. A film the person names is answered about
+    whatever its count (item questions do not go through these constraints).
     """
     prefs = state.get("prefs", {})
     # Films the person named are known to them (liked, seen, asked about): recommend others.
     named = {int(m["item_id"]) for m in prefs.get("mentions", []) if m.get("item_id") is not None}
     excluded = (set(state.get("shown", [])) | set(state.get("rejected", [])) | set(prefs.get("liked_items", []))
-                | named)
+                | named | catalogue.rated_fewer_than(min_ratings))
     user_id = state.get("user_id")
     if user_id is not None:
         excluded |= {int(i) for i in catalogue.history(user_id)["item_id"]}

@@ -4,7 +4,8 @@ A stated wish is searched in the vector index with the constraints as `where` fi
 it, so that what the person said can reach films the query text does not describe: the films real people
 recommend in conversation given the films named so far (the conversation prior), and the films co-rated with
 the ones the person liked (the personal ranker). A known user who states nothing ("surprise me") gets
-candidates from their personal ranker over the whole catalogue.
+candidates from their personal ranker over the whole catalogue. No source offers a film rated by fewer than
+`Settings.min_ratings_to_recommend` people unless nothing better rated fits.
 """
 
 from __future__ import annotations
@@ -72,8 +73,12 @@ def retrieve(state: AgentState, runtime: Runtime[AgentContext]) -> dict[str, Any
 
 
 def _retrieve(ctx: AgentContext, state: AgentState) -> dict[str, Any]:
-    """Candidates for the preferences in `state`, or the reason there are none."""
-    constraints = constraints_of(state, ctx.catalogue)
+    """Candidates for the preferences in `state`, or the reason there are none.
+
+    Films rated fewer than `Settings.min_ratings_to_recommend` times are left out, unless nothing else fits
+    (a request only a few rarely rated films meet still gets them rather than a false "nothing matches").
+    """
+    constraints = constraints_of(state, ctx.catalogue, min_ratings=ctx.settings.min_ratings_to_recommend)
     prefs = state.get("prefs", {})
     note = describe(prefs)
     if constraints.is_impossible(ctx.catalogue.year_range, genres=ctx.catalogue.genres):
@@ -81,6 +86,18 @@ def _retrieve(ctx: AgentContext, state: AgentState) -> dict[str, Any]:
         if constraints.is_impossible(ctx.catalogue.year_range):
             return _no_match(note, f"The catalogue only has films released from {first} to {last}.")
         return _no_match(note, "No genre can be both wanted and excluded.")
+    candidates = _candidates(ctx, state, constraints)
+    if not candidates and ctx.settings.min_ratings_to_recommend > 0:
+        candidates = _candidates(ctx, state, constraints_of(state, ctx.catalogue))
+    if not candidates:
+        return _no_match(note, ("No film meets all of " + ", ".join(note) + "." if note else "")
+                         + _relaxation_hint(ctx, constraints))
+    return {"candidates": candidates, "constraints_note": note}
+
+
+def _candidates(ctx: AgentContext, state: AgentState, constraints: Constraints) -> list[dict[str, Any]]:
+    """The films that meet `constraints`, from the vector search and the side sources (or the person's history)."""
+    prefs = state.get("prefs", {})
     stated = any(prefs.get(k) for k in ("genres_wanted", "moods", "keywords", "liked_items", "mentions"))
     if not stated and state.get("user_id") is not None:
         candidates = _from_history(ctx, state, constraints)
@@ -96,11 +113,7 @@ def _retrieve(ctx: AgentContext, state: AgentState) -> dict[str, Any]:
         candidates = [{"item_id": h.item_id, "similarity": float(h.similarity)} for h in hits]
         if not ctx.options.retrieval_only:
             candidates += _side_candidates(ctx, state, constraints, embedding, {c["item_id"] for c in candidates})
-    candidates = _like_the_named(ctx, prefs, candidates)
-    if not candidates:
-        return _no_match(note, ("No film meets all of " + ", ".join(note) + "." if note else "")
-                         + _relaxation_hint(ctx, constraints))
-    return {"candidates": candidates, "constraints_note": note}
+    return _like_the_named(ctx, prefs, candidates)
 
 
 def _like_the_named(ctx: AgentContext, prefs: Preferences, candidates: list[dict[str, Any]]) -> list[dict[str, Any]]:

@@ -1,10 +1,13 @@
 """The catalogue over the tiny fixture: parsing quirks, histories, statistics and title search."""
 
+import dataclasses
 from pathlib import Path
 
+import numpy as np
+import pandas as pd
 import pytest
 
-from convrec.core.catalogue import Catalogue, age_band
+from convrec.core.catalogue import Audience, Catalogue, age_band, binomial_tail
 from convrec.core.dataset import read_tables
 from convrec.core.errors import UserError
 
@@ -107,3 +110,77 @@ def test_malformed_files_give_one_line_errors(tiny_dataset_dir: Path, tmp_path: 
     _write(tmp_path, "inter", "")
     with pytest.raises(UserError, match=r"ml-100k\.inter: not a tab-separated atomic file"):
         read_tables(tmp_path)
+
+
+def _catalogue_with(tiny_catalogue: Catalogue, rows: list[tuple[int, int, float]]) -> Catalogue:
+    """The tiny fixture's films and users with only these (user, item, rating) rows."""
+    frame = pd.DataFrame(rows, columns=["user_id", "item_id", "rating"])
+    frame["timestamp"] = np.arange(len(rows), dtype=np.int64)
+    return Catalogue(items=tiny_catalogue.items, users=tiny_catalogue.users, interactions=frame,
+                     knowledge=tiny_catalogue.knowledge)
+
+
+def test_shrunk_rating_pulls_a_few_ratings_to_the_global_mean(tiny_catalogue: Catalogue) -> None:
+    # Star Wars: two ratings of 5; Fargo: eight ratings of 3. Global mean (10 + 24) / 10 = 3.4.
+    catalogue = _catalogue_with(tiny_catalogue, [(1, 1, 5.0), (2, 1, 5.0)] + [(u, 8, 3.0) for u in range(1, 9)])
+    assert catalogue.global_mean_rating == pytest.approx(3.4)
+    shrunk = catalogue.shrunk_rating(10.0)
+    assert shrunk[1] == pytest.approx((2 * 5.0 + 10 * 3.4) / (2 + 10))  # 3.667, not 5.0
+    assert shrunk[8] == pytest.approx((8 * 3.0 + 10 * 3.4) / (8 + 10))  # 3.222
+    assert shrunk[20] == pytest.approx(3.4)  # nobody rated it: the global mean
+    assert catalogue.shrunk_rating(0.0)[1] == pytest.approx(5.0)  # k = 0: the raw mean
+    assert catalogue.shrunk_rating(10.0) is shrunk  # cached per weight
+
+
+def test_rated_fewer_than_is_the_evidence_floor(tiny_catalogue: Catalogue) -> None:
+    # Counts: Twelve Monkeys 8, Contact 5, Heat 2, Sense and Sensibility 5, Toy Story 7, Casablanca 3, and five
+    # films nobody rated; every other film has 10.
+    assert tiny_catalogue.rated_fewer_than(10) == {5, 6, 7, 10, 13, 16, 17, 18, 19, 20, 22}
+    assert tiny_catalogue.rated_fewer_than(3) == {7, 10, 18, 19, 20, 22}
+    assert tiny_catalogue.rated_fewer_than(0) == frozenset()
+
+
+def test_genre_share_counts_films_carrying_every_genre(tiny_catalogue: Catalogue) -> None:
+    # 21 films: 6 Drama, 1 Film-Noir, 2 both Drama and Sci-Fi (Twelve Monkeys, Contact).
+    assert tiny_catalogue.genre_share(["Drama"]) == pytest.approx(6 / 21)
+    assert tiny_catalogue.genre_share(["Film-Noir"]) == pytest.approx(1 / 21)
+    assert tiny_catalogue.genre_share(["Sci-Fi", "Drama"]) == pytest.approx(2 / 21)
+    assert tiny_catalogue.genre_share([]) == 1.0
+
+
+def test_binomial_tail_is_exact() -> None:
+    assert binomial_tail(1, 2, 0.025) == pytest.approx(1 - 0.975**2)  # 0.049
+    assert binomial_tail(6, 10, 0.3) == pytest.approx(0.047349, abs=1e-6)
+    assert binomial_tail(0, 5, 0.3) == 1.0 and binomial_tail(3, 3, 0.5) == pytest.approx(0.125)
+
+
+def test_audience_names_an_age_band_only_when_it_stands_out(tiny_catalogue: Catalogue) -> None:
+    # Users 1-6 are 19-24 and give 39 of the 130 ratings (0.30); Star Wars' 10 raters are users 1-10, 6 of them
+    # 18-24: a share of 0.6, lift 2.0, but an average film draws 6 or more of 10 from that band with p = 0.047.
+    star_wars = tiny_catalogue.audiences[1]
+    assert star_wars.top_age_band == "18-24"
+    assert star_wars.top_age_band_share == pytest.approx(0.6)
+    assert star_wars.age_band_base_share == pytest.approx(39 / 130)
+    assert star_wars.age_band_lift == pytest.approx(2.0)
+    assert not star_wars.age_band_stands_out
+    # Twice the evidence is no chance: 60 of 100 raters from a band of 0.3 (p < 1e-8).
+    assert dataclasses.replace(star_wars, n_ratings=100).age_band_stands_out
+    # Fargo's raters are the odd users of both groups: 5 of its 10 are 25-34, the band of 65 of the 130 ratings.
+    fargo = tiny_catalogue.audiences[8]
+    assert fargo.top_age_band == "25-34" and fargo.age_band_lift == pytest.approx(1.0)
+    assert not fargo.age_band_stands_out
+    # The same band at the catalogue's own share says nothing, and so does a high lift from 3 raters.
+    average = Audience(400, 3.5, "25-34", ("retired",), 0.3, top_age_band_share=0.354, age_band_base_share=0.354)
+    assert average.age_band_lift == pytest.approx(1.0) and not average.age_band_stands_out
+    few = Audience(3, 3.5, "55+", (), 0.3, top_age_band_share=2 / 3, age_band_base_share=0.35)
+    assert few.age_band_lift > 1.9 and not few.age_band_stands_out  # p = 0.28
+    # The Visitors: one of its two raters is under 18, 20 times that band's share, and chance (p = 0.049).
+    visitors = Audience(2, 3.5, "under 18", (), 0.5, top_age_band_share=0.5, age_band_base_share=0.025)
+    assert visitors.age_band_lift == pytest.approx(20.0) and not visitors.age_band_stands_out
+
+
+def test_audience_names_only_occupations_clearly_above_average() -> None:
+    mixed = Audience(300, 3.9, "25-34", ("scientist", "writer"), 0.3, top_occupation_lifts=(1.6, 1.1))
+    assert mixed.distinct_occupations == ("scientist",)
+    unmeasured = Audience(12, 4.2, "55+", ("retired", "salesman"), 0.5)
+    assert unmeasured.distinct_occupations == ("retired", "salesman")
