@@ -18,6 +18,7 @@ from langgraph.graph import END, START, StateGraph
 from langgraph.graph.state import CompiledStateGraph
 from langgraph.runtime import Runtime
 
+from .card_feedback import judged_card
 from .context import AgentContext
 from .nodes.answer_item_question import answer_item_question
 from .nodes.classify_intent import classify_intent
@@ -62,8 +63,8 @@ def by_intent(state: AgentState, runtime: Runtime[AgentContext]) -> Literal[
 
 
 def after_retrieve(state: AgentState) -> Literal["rank", "no_match"]:
-    """No candidate means nothing satisfies the constraints."""
-    return "rank" if state.get("candidates") else "no_match"
+    """No candidate means nothing satisfies the constraints, unless a card was judged: the other cards stay."""
+    return "rank" if state.get("candidates") or judged_card(state) is not None else "no_match"
 
 
 def build_graph(

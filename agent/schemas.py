@@ -153,7 +153,7 @@ class ItemExplanation(BaseModel):
 
 ReplyKind = Literal[
     "recommendations", "no_match", "elicit", "item_answer", "unknown_item", "why", "chitchat",
-    "out_of_scope", "invalid",
+    "out_of_scope", "invalid", "feedback",
 ]
 
 

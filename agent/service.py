@@ -18,11 +18,12 @@ from convrec.core.settings import Settings
 
 from .context import AgentContext, UserProfile, load_context
 from .graph import build_graph
-from .state import PER_TURN_RESET, AgentState
+from .state import PER_TURN_RESET, AgentState, Message
 
 FeedbackKind = Literal["like", "seen", "dislike"]
-FEEDBACK_TEXT = {"like": "I like {title}. More like it, please.", "seen": "I've already seen {title}.",
+FEEDBACK_TEXT = {"like": "I like {title}.", "seen": "I've already seen {title}.",
                  "dislike": "Not for me: {title}."}
+KEPT_OF_REFUSED = 120  # characters of a refused, over-long message that the transcript keeps
 
 
 class Recommendation(BaseModel):
@@ -33,6 +34,7 @@ class Recommendation(BaseModel):
     year: int | None
     genres: list[str]
     reasons: list[str]
+    feedback: Literal["like"] | None = Field(default=None, description="'like' once the person liked this card")
 
 
 class TurnResult(BaseModel):
@@ -92,15 +94,31 @@ class ChatService(AbstractContextManager["ChatService"]):
 
     def ask(self, session: str, message: str, *, user_id: int | None = None, top: int | None = None) -> TurnResult:
         """Run one turn of conversation `session` and return what to show."""
-        return self._run(session, {"message": message, "messages": [{"role": "user", "content": message}]},
-                         user_id, top)
+        return self._run(session, {"message": message, "messages": self._said(message)}, user_id, top)
+
+    def _said(self, message: str) -> list[Message]:
+        """The person's message as the transcript keeps it.
+
+        An empty message leaves no bubble, and one over the length limit is kept only as its start and its length:
+        it is refused, so echoing thousands of characters back would help nobody.
+        """
+        if not message.strip():
+            return []
+        limit = self.context.settings.max_message_chars
+        if len(message) > limit:
+            return [{"role": "user", "content": f"{message[:KEPT_OF_REFUSED].rstrip()}… "
+                                                f"[{len(message):,} characters, over the {limit:,} limit]"}]
+        return [{"role": "user", "content": message}]
+
+    def feedback_message(self, item_id: int, kind: FeedbackKind) -> str:
+        """What a card click says in the transcript ("Not for me: Heat.")."""
+        item = self.context.catalogue.items.get(int(item_id))
+        return FEEDBACK_TEXT[kind].format(title=item.title if item else f"item {item_id}")
 
     def feedback(self, session: str, item_id: int, kind: FeedbackKind, *, user_id: int | None = None,
                  top: int | None = None) -> TurnResult:
-        """Record card feedback (like / seen / not for me) and answer with a refreshed list."""
-        item = self.context.catalogue.items.get(int(item_id))
-        title = item.title if item else f"item {item_id}"
-        text = FEEDBACK_TEXT[kind].format(title=title)
+        """Record card feedback (like / seen / not for me): that card alone changes (see agent.card_feedback)."""
+        text = self.feedback_message(item_id, kind)
         return self._run(session, {"message": text, "feedback": {"item_id": int(item_id), "kind": kind},
                                    "messages": [{"role": "user", "content": text}]}, user_id, top)
 
@@ -111,7 +129,7 @@ class ChatService(AbstractContextManager["ChatService"]):
         With the offline provider nothing streams: the only item is the `TurnResult`. The streamed text is the
         model's draft; the final result's reply is what the checks kept (the offline reply if they refused it).
         """
-        payload: AgentState = {"message": message, "messages": [{"role": "user", "content": message}]}
+        payload: AgentState = {"message": message, "messages": self._said(message)}
         state_in, started = self._prepare(payload, user_id, top)
         ledger = start_turn(self.context.settings.llm_turn_token_budget)
         draft = ""

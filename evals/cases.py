@@ -92,6 +92,9 @@ class Expect(_Strict):
     reply_max_chars: int | None = Field(default=None, ge=1)
     asks_question: bool = False
     picks_have_reasons: bool = False
+    one_card_changed: bool = Field(default=False, description="on a card click: every other card of the previous "
+                                   "answer stays in its place; the judged one is replaced by a film never shown "
+                                   "before ('seen', 'dislike') or kept ('like')")
 
     intent_as_list = field_validator("intent", mode="before")(_as_list)
 

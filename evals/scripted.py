@@ -132,12 +132,33 @@ def _pick_problems(rule: EveryPick, card: Recommendation, history: Sequence[Turn
     return problems
 
 
+def _one_card_problems(cards: Sequence[Recommendation], history: Sequence[TurnResult | None],
+                       feedback: dict[str, Any] | None) -> list[str]:
+    """What breaks "a card click changes that card only" (see `Expect.one_card_changed`)."""
+    if feedback is None:
+        raise CaseError("one_card_changed needs a feedback turn")
+    latest = next((r for r in reversed(history) if r is not None and r.recommendations), None)
+    before = [c.item_id for c in latest.recommendations] if latest else []
+    after = [c.item_id for c in cards]
+    slot = int(feedback["pick"]) - 1
+    problems = [f"pick {n + 1} changed from {old} to {after[n] if n < len(after) else 'nothing'}"
+                for n, old in enumerate(before) if n != slot and (n >= len(after) or after[n] != old)]
+    earlier = {c.item_id for r in history if r is not None for c in r.recommendations}
+    if feedback["kind"] == "like":
+        if slot >= len(after) or after[slot] != before[slot]:
+            problems.append(f"the liked pick {slot + 1} was replaced")
+    elif slot < len(after) and after[slot] in earlier:
+        problems.append(f"pick {slot + 1} was replaced by a film shown before ({after[slot]})")
+    return problems
+
+
 def _check(turn: int, name: str, problems: list[str]) -> CheckResult:
     return CheckResult(turn=turn, check=name, passed=not problems, message="; ".join(problems))
 
 
 def check_turn(expect: Expect, result: TurnResult, history: Sequence[TurnResult | None], *, turn: int,
-               catalogue: CatalogueLike, user_id: int | None = None) -> list[CheckResult]:
+               catalogue: CatalogueLike, user_id: int | None = None,
+               feedback: dict[str, Any] | None = None) -> list[CheckResult]:
     """Run every check `expect` asks for on `result`; `history` holds the case's earlier turn results."""
     checks: list[CheckResult] = []
     cards = result.recommendations
@@ -199,6 +220,8 @@ def check_turn(expect: Expect, result: TurnResult, history: Sequence[TurnResult 
     if expect.asks_question:
         run("asks_question", lambda: [] if "?" in result.reply else [
             f"reply asks no question (reply: {_short(result.reply)!r})"])
+    if expect.one_card_changed:
+        run("one_card_changed", lambda: _one_card_problems(cards, history, feedback))
     if expect.picks_have_reasons:
         run("picks_have_reasons", lambda: [f"{_label(c, i)} has no reasons" for i, c in enumerate(cards, 1)
                                            if not [r for r in c.reasons if r.strip()]])
@@ -252,7 +275,7 @@ def run_case(service: ChatService, case: Case) -> CaseResult:
         record.result = result.public()
         record.elapsed_ms = result.elapsed_ms
         turn_checks = check_turn(turn.expect, result, history, turn=number, catalogue=catalogue,
-                                 user_id=case.user)
+                                 user_id=case.user, feedback=record.feedback)
         checks += turn_checks
         failures += [f"turn {c.turn} {c.check}: {c.message}" for c in turn_checks if not c.passed]
         history.append(result)

@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Install everything a fresh machine lacks (venv, CPU torch, the project with its test extras, Debian's
-# chromium for the browser test) and run the whole test suite. Usage: bash scripts/test.sh [pytest args]
+# chromium and axe-core for the browser tests) and run the whole test suite. Usage: bash scripts/test.sh [pytest args]
 set -euo pipefail
 cd "$(dirname "$0")/.."
 export HF_HUB_OFFLINE=1 TRANSFORMERS_OFFLINE=1 GRADIO_ANALYTICS_ENABLED=False ANONYMIZED_TELEMETRY=False
@@ -9,6 +9,15 @@ if ! command -v chromium >/dev/null 2>&1; then
   echo "[test.sh] installing Debian's chromium for the browser test"
   SUDO=""; [ "$(id -u)" -ne 0 ] && SUDO="sudo"
   $SUDO apt-get update -qq && $SUDO apt-get install -y -qq chromium >/dev/null
+fi
+# axe-core (npm) audits the page's accessibility in the browser tests; the version is pinned in tests/ui.
+if [ ! -f tests/ui/node_modules/axe-core/axe.min.js ]; then
+  if ! command -v npm >/dev/null 2>&1; then
+    echo "[test.sh] installing npm for the accessibility check"
+    SUDO=""; [ "$(id -u)" -ne 0 ] && SUDO="sudo"
+    $SUDO apt-get update -qq && $SUDO apt-get install -y -qq npm >/dev/null
+  fi
+  npm ci --prefix tests/ui --no-audit --no-fund --loglevel=error
 fi
 PY=${PYTHON:-python3.11}; command -v "$PY" >/dev/null 2>&1 || PY=python3
 [ -x .venv/bin/python ] || "$PY" -m venv .venv

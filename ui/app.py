@@ -1,38 +1,30 @@
-"""The Gradio chat app: the conversation, recommendation cards with feedback buttons, a user picker.
+"""The Gradio chat app: one conversation pane (messages, each answer's cards under it), a message box, a user picker.
 
-Handlers only call the agent's `ChatService`; the conversation itself lives in the checkpointed graph
-state, so the page can be reloaded (or the server restarted) and the session id picks it up again.
+Handlers only call the agent's `ChatService`; the conversation lives in the checkpointed graph state. The page
+keeps the conversation id and the user in the browser's storage (encrypted with a key kept in the data folder),
+so a reload or an app restart brings the same conversation, its user and its cards back.
 """
 
 from __future__ import annotations
 
-import html
+import logging
+import secrets
 import uuid
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping, Sequence
+from pathlib import Path
 from typing import Any
 
-from convrec.agent.service import ChatService, Recommendation, TurnResult
+import gradio as gr
+
+from convrec.agent.service import FEEDBACK_TEXT, ChatService, TurnResult
 from convrec.core.errors import UserError
-from convrec.core.intents import RECOMMENDING_INTENTS
 
-MAX_CARDS = 5
+from .assets import APP_CSS, COMPOSER_JS, CONVERSATION_JS
+from .view import View, composer_html, render
+
+logger = logging.getLogger(__name__)
 ANONYMOUS = "anonymous"
-APP_CSS = """
-.rec-card {border: 1px solid var(--border-color-primary); border-radius: 10px; padding: 8px;}
-.rec-card h3 {margin: 0 0 4px 0;}
-.rec-genres {color: var(--body-text-color-subdued); font-size: 0.9em;}
-.rec-reasons li {margin: 2px 0;}
-"""
-FEEDBACK_BUTTONS = (("like", "Like", "like"), ("seen", "Seen it", "seen"), ("dislike", "Not for me", "not-for-me"))
-
-
-def card_markdown(rank: int, card: Recommendation) -> str:
-    """Render one card: title, year, genres and its reasons (escaped: titles are data, not markup)."""
-    year = f" ({card.year})" if card.year else ""
-    reasons = "".join(f"<li>{html.escape(r)}</li>" for r in card.reasons)
-    return (f"<h3>#{rank} {html.escape(card.title)}{year}</h3>"
-            f"<div class='rec-genres'>{html.escape(', '.join(card.genres))}</div>"
-            f"<ul class='rec-reasons'>{reasons}</ul>")
+STORAGE_KEY = "convrec-conversation"
 
 
 def parse_user(choice: str | None) -> int | None:
@@ -45,60 +37,61 @@ def parse_user(choice: str | None) -> int | None:
         raise UserError(f"unknown user {choice!r}") from None
 
 
-def chat_messages(service: ChatService, session: str) -> list[dict[str, str]]:
-    """The transcript as Gradio's role/content messages."""
-    return [{"role": m.get("role", "assistant"), "content": m.get("content", "")}
-            for m in service.transcript(session)]
+def message_problem(text: str, limit: int) -> str | None:
+    """Why a message cannot be sent (the page checks the same before sending), or None."""
+    if not text.strip():
+        return "Type a message first."
+    if len(text) > limit:
+        return f"That message is {len(text):,} characters long; the limit is {limit:,}. Please say it more briefly."
+    return None
 
 
-def build_app(service: ChatService, *, default_user: int | None = None):  # noqa: ANN201 - gradio lazily
+def browser_secret(folder: Path) -> str:
+    """The key that encrypts the page's stored conversation id.
+
+    It is made once and kept with the data, so it survives restarts: a new key each start would make every browser
+    forget its conversation.
+    """
+    path = folder / "ui-secret"
+    if path.exists():
+        return path.read_text(encoding="utf-8").strip()
+    folder.mkdir(parents=True, exist_ok=True)
+    secret = secrets.token_urlsafe(24)
+    path.write_text(secret, encoding="utf-8")
+    path.chmod(0o600)
+    return secret
+
+
+def status_line(service: ChatService, result: TurnResult | None) -> str:
+    """The turn's internals for the Details panel: provider, model, intent, time, offline fallbacks."""
+    provider = service.context.provider
+    if result is None:
+        return f"provider: {provider.name} ({provider.model})"
+    fallback = (" \u00b7 offline fallback: " + "; ".join(result.fallbacks)) if result.fallbacks else ""
+    return (f"provider: {result.provider} ({result.model or provider.model}) \u00b7 intent: {result.intent} \u00b7 "
+            f"{result.elapsed_ms:.0f} ms{fallback}")
+
+
+def switch_notice(old: str, new: str) -> str:
+    """What the page says when the user changes with a conversation under way."""
+    who = "anonymous" if new == ANONYMOUS else f"MovieLens user {new}"
+    was = "anonymously" if old == ANONYMOUS else f"as MovieLens user {old}"
+    return (f"You switched to {who}, so this is a new conversation: picks now come from "
+            f"{'what you say' if new == ANONYMOUS else 'their ratings and what you say'}. "
+            f"The conversation you had {was} is closed.")
+
+
+def build_app(service: ChatService, *, default_user: int | None = None) -> gr.Blocks:
     """Build the Blocks app around a loaded service."""
-    import gradio as gr
-
     users = [ANONYMOUS] + [str(u) for u in sorted(service.context.catalogue.users)]
+    known_users = set(users)
     start_user = str(default_user) if default_user is not None else ANONYMOUS
+    limit = service.context.settings.max_message_chars
+    secret = browser_secret(service.context.settings.data_dir)
+    quiet = {"show_progress": "hidden", "api_name": False}
 
-    def card_updates(cards: list[Recommendation]) -> list[Any]:
-        updates: list[Any] = []
-        for slot in range(MAX_CARDS):
-            if slot < len(cards):
-                updates += [gr.update(visible=True), gr.update(value=card_markdown(slot + 1, cards[slot]))]
-            else:
-                updates += [gr.update(visible=False), gr.update(value="")]
-        return updates
-
-    def status_line(result: TurnResult | None) -> str:
-        if result is None:
-            return f"provider: {service.context.provider.name} ({service.context.provider.model})"
-        fallback = (" \u00b7 offline fallback: " + "; ".join(result.fallbacks)) if result.fallbacks else ""
-        return (f"provider: {result.provider} ({result.model or service.context.provider.model}) \u00b7 intent: "
-                f"{result.intent} \u00b7 {result.elapsed_ms:.0f} ms{fallback}")
-
-    def show(session: str, result: TurnResult | None) -> list[Any]:
-        cards = result.recommendations if result else service.last_recommendations(session)
-        if result is not None and not result.recommendations and result.intent not in RECOMMENDING_INTENTS:
-            cards = service.last_recommendations(session)
-        ids = [c.item_id for c in cards[:MAX_CARDS]]
-        return [chat_messages(service, session), ids, status_line(result), *card_updates(cards[:MAX_CARDS])]
-
-    def send(message: str, session: str, user_choice: str) -> Iterator[list[Any]]:
-        try:
-            user_id = parse_user(user_choice)
-        except UserError as exc:
-            raise gr.Error(str(exc)) from None
-        earlier = chat_messages(service, session)
-        for item in service.ask_stream(session, message or "", user_id=user_id):
-            if isinstance(item, str):  # the model's reply so far: show it growing under the message
-                draft = [*earlier, {"role": "user", "content": message}, {"role": "assistant", "content": item}]
-                yield ["", draft, gr.skip(), "writing\u2026", *[gr.skip()] * (2 * MAX_CARDS)]
-            else:
-                yield ["", *show(session, item)]
-
-    def give_feedback(kind: str, slot: int, session: str, user_choice: str, ids: list[int]) -> list[Any]:
-        if slot >= len(ids):
-            raise gr.Error("That card is no longer shown.")
-        result = service.feedback(session, ids[slot], kind, user_id=parse_user(user_choice))  # type: ignore[arg-type]
-        return show(session, result)
+    def pane(messages: Sequence[Mapping[str, Any]], user: str, **now: Any) -> str:  # noqa: ANN401
+        return render(View(messages=messages, user_label=user, **now))
 
     def profile_markdown(user_choice: str | None) -> str:
         try:
@@ -112,52 +105,104 @@ def build_app(service: ChatService, *, default_user: int | None = None):  # noqa
                 f"**Over the years** (weight {profile.weight_long_term:.2f}): {profile.long_term}\n\n"
                 "_Written from this user's ratings; the weights are how much the ranking model leans on each._")
 
-    def new_conversation() -> list[Any]:
+    def restore(stored: dict[str, Any] | None) -> list[Any]:
+        stored = stored or {}
+        session = str(stored.get("session") or uuid.uuid4().hex)
+        user = str(stored.get("user")) if stored.get("user") in known_users else start_user
+        messages = service.transcript(session)
+        return [session, gr.update(value=user), pane(messages, user), status_line(service, None),
+                profile_markdown(user), {"session": session, "user": user}]
+
+    def accept(text: str, session: str, user: str) -> list[Any]:
+        problem = message_problem(text, limit)
+        if problem is not None:
+            gr.Warning(problem)
+            return [gr.skip(), None]
+        return [pane(service.transcript(session), user, pending=text), {"text": text}]
+
+    def on_submit(session: str, user: str, evt: gr.EventData) -> list[Any]:
+        return accept(str(evt._data.get("text", "")), session, user)
+
+    def on_click(session: str, user: str, evt: gr.EventData) -> list[Any]:
+        data = evt._data or {}
+        if data.get("action") == "example":
+            return accept(str(data.get("text", "")), session, user)
+        if data.get("action") != "feedback" or data.get("kind") not in FEEDBACK_TEXT:
+            return [gr.skip(), None]
+        item_id, kind = int(data.get("item_id", -1)), str(data["kind"])
+        if item_id not in {c.item_id for c in service.last_recommendations(session)}:
+            gr.Warning("That card is no longer shown.")
+            return [pane(service.transcript(session), user), None]
+        text = service.feedback_message(item_id, kind)  # type: ignore[arg-type]
+        return [pane(service.transcript(session), user, pending=text),
+                {"text": text, "feedback": kind, "item_id": item_id}]
+
+    def answer(pending: dict[str, Any] | None, session: str, user: str) -> Iterator[list[Any]]:
+        if not pending:
+            yield [gr.skip(), gr.skip()]
+            return
+        try:
+            yield from run_turn(pending, session, user)
+        except Exception:  # a bug must not leave the page waiting: say so, keep what was said
+            logger.exception("turn failed in session %s", session)
+            gr.Warning("Sorry, that turn failed (the error is in the app's log). Please try again.")
+            notice = f"That turn failed. You sent: \u201c{pending['text']}\u201d. Please try again."
+            yield [pane(service.transcript(session), user, notice=notice), status_line(service, None)]
+
+    def run_turn(pending: dict[str, Any], session: str, user: str) -> Iterator[list[Any]]:
+        user_id = parse_user(user)
+        if "feedback" in pending:
+            result = service.feedback(session, int(pending["item_id"]), pending["feedback"], user_id=user_id)
+            yield [pane(service.transcript(session), user), status_line(service, result)]
+            return
+        earlier = service.transcript(session)
+        for item in service.ask_stream(session, pending["text"], user_id=user_id):
+            if isinstance(item, str):  # the model's reply so far: show it growing under the message
+                yield [pane(earlier, user, pending=pending["text"], draft=item), "writing\u2026"]
+            else:
+                yield [pane(service.transcript(session), user), status_line(service, item)]
+
+    def new_conversation(user: str) -> list[Any]:
         session = uuid.uuid4().hex
-        return [session, "", *show(session, None)]
+        return [session, pane([], user), status_line(service, None), {"session": session, "user": user}]
+
+    def switch_user(user: str, stored: dict[str, Any] | None) -> list[Any]:
+        stored = stored or {}
+        old_session, old_user = str(stored.get("session") or ""), str(stored.get("user") or ANONYMOUS)
+        session = uuid.uuid4().hex
+        notice = switch_notice(old_user, user) if old_session and service.transcript(old_session) else None
+        return [session, pane([], user, notice=notice), status_line(service, None), profile_markdown(user),
+                {"session": session, "user": user}]
 
     with gr.Blocks(title="convrec") as demo:
-        session = gr.State(lambda: uuid.uuid4().hex)
-        shown_ids = gr.State([])
-        gr.Markdown("## convrec \u2014 tell me what you'd like to watch")
-        with gr.Row():
-            user_picker = gr.Dropdown(users, value=start_user, label="MovieLens user (or anonymous)",
+        stored = gr.BrowserState({}, storage_key=STORAGE_KEY, secret=secret)
+        session = gr.State("")
+        pending = gr.State(None)
+        gr.Markdown("# convrec\nFilm recommendations you can talk to, each with its reasons.", elem_id="title")
+        with gr.Row(equal_height=True):
+            user_picker = gr.Dropdown(users, value=start_user, label="Whose MovieLens ratings to use (or anonymous)",
                                       filterable=True, elem_id="user-picker", scale=3)
-            new_button = gr.Button("New conversation", elem_id="new-conversation", scale=1)
+            new_button = gr.Button("New conversation", elem_id="new-conversation", scale=1, min_width=140)
         with gr.Accordion("What convrec believes about you", open=False, elem_id="profile-panel"):
             profile_body = gr.Markdown(profile_markdown(start_user), elem_id="profile-body")
-        with gr.Row():
-            with gr.Column(scale=3):
-                chatbot = gr.Chatbot(label="Conversation", height=420, elem_id="chat")
-                with gr.Row():
-                    box = gr.Textbox(placeholder="e.g. a smart 90s sci-fi movie, nothing too violent",
-                                     show_label=False, scale=5, elem_id="message", max_lines=4)
-                    send_button = gr.Button("Send", variant="primary", scale=1, elem_id="send")
-                status = gr.Markdown(status_line(None), elem_id="status")
-            with gr.Column(scale=2):
-                card_outputs: list[Any] = []
-                feedback_buttons: list[tuple[Any, str, int]] = []
-                for slot in range(MAX_CARDS):
-                    with gr.Group(visible=False, elem_id=f"card-{slot}", elem_classes=["rec-card"]) as group:
-                        body = gr.Markdown(elem_id=f"card-body-{slot}")
-                        with gr.Row(equal_height=True):
-                            for kind, label, slug in FEEDBACK_BUTTONS:
-                                button = gr.Button(label, size="sm", elem_id=f"{slug}-{slot}", min_width=80)
-                                feedback_buttons.append((button, kind, slot))
-                    card_outputs += [group, body]
-        shown_outputs = [chatbot, shown_ids, status, *card_outputs]
-        box.submit(send, [box, session, user_picker], [box, *shown_outputs], api_name="respond")
-        send_button.click(send, [box, session, user_picker], [box, *shown_outputs], api_name=False)
-        for button, kind, slot in feedback_buttons:
-            button.click(lambda s, u, ids, k=kind, n=slot: give_feedback(k, n, s, u, ids),
-                         [session, user_picker, shown_ids], shown_outputs, api_name=False)
-        new_button.click(new_conversation, None, [session, box, *shown_outputs], api_name="new_conversation")
-        user_picker.change(new_conversation, None, [session, box, *shown_outputs], api_name=False)
-        user_picker.change(profile_markdown, [user_picker], [profile_body], api_name=False)
+        conversation = gr.HTML(pane([], start_user), js_on_load=CONVERSATION_JS, elem_id="conversation",
+                               min_height=200)
+        composer = gr.HTML(composer_html(limit), js_on_load=COMPOSER_JS, elem_id="composer")
+        with gr.Accordion("Details", open=False, elem_id="details"):
+            status = gr.Markdown(status_line(service, None), elem_id="status")
+
+        demo.load(restore, [stored], [session, user_picker, conversation, status, profile_body, stored], **quiet)
+        composer.submit(on_submit, [session, user_picker], [conversation, pending], **quiet).then(
+            answer, [pending, session, user_picker], [conversation, status], **quiet)
+        conversation.click(on_click, [session, user_picker], [conversation, pending], **quiet).then(
+            answer, [pending, session, user_picker], [conversation, status], **quiet)
+        new_button.click(new_conversation, [user_picker], [session, conversation, status, stored], **quiet)
+        user_picker.input(switch_user, [user_picker, stored],
+                          [session, conversation, status, profile_body, stored], **quiet)
     return demo
 
 
-def launch(demo: Any, host: str, port: int, *, block: bool = True) -> None:
+def launch(demo: Any, host: str, port: int, *, block: bool = True) -> None:  # noqa: ANN401
     """Serve the app on host:port (no sharing, no flagging, only the app's own assets)."""
     demo.launch(server_name=host, server_port=port, show_error=False, quiet=True, share=False,
                 css=APP_CSS, prevent_thread_lock=not block, footer_links=[])

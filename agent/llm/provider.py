@@ -241,8 +241,8 @@ class LLMProvider:
     def write_reply(self, request: ReplyRequest) -> str:
         """The model's reply; the offline one when it fails, runs long or omits the first pick."""
         offline = self.offline.write_reply(request)
-        if request.kind in {"out_of_scope", "invalid"}:
-            return offline  # fixed, safe wording: nothing for a model to add
+        if request.kind in {"out_of_scope", "invalid", "feedback"}:
+            return offline  # fixed, safe wording (what a card click changed): nothing for a model to add
         text = self.client.text("reply", prompts.reply_messages(request.kind, request.message, request.facts,
                                                                 request.titles),
                                 budget=prompts.BUDGETS["reply"])

@@ -12,6 +12,7 @@ from langgraph.runtime import Runtime
 
 from convrec.core.phrasing import join_words
 
+from ..card_feedback import feedback_facts, kept_cards
 from ..context import AgentContext
 from ..facts import pick_facts
 from ..schemas import ExplainRequest, ItemFacts, ReplyRequest
@@ -32,18 +33,30 @@ def explain(state: AgentState, runtime: Runtime[AgentContext]) -> dict[str, Any]
     """Build facts per pick, let the provider choose the reasons, and compose the reply."""
     ctx = runtime.context
     picks = state.get("picks", [])
+    kept = kept_cards(state)  # a judged card changes alone: the others keep their reasons
     request = ExplainRequest(picks=[
-        ItemFacts(item_id=i, title=ctx.catalogue.items[i].title, facts=pick_facts(ctx, i, state)) for i in picks
+        ItemFacts(item_id=i, title=ctx.catalogue.items[i].title, facts=pick_facts(ctx, i, state))
+        for i in picks if i not in kept
     ])
     allowed = {p.item_id: {f.fact_id for f in p.facts} for p in request.picks}
-    explanations = {e.item_id: e for e in ctx.provider.explain(request)}
+    explanations = {e.item_id: e for e in ctx.provider.explain(request)} if request.picks else {}
     cards = []
     for item_id in picks:
+        if item_id in kept:
+            cards.append(kept[item_id])
+            continue
         chosen = explanations.get(item_id)
         reasons = [r.text for r in chosen.reasons if r.fact_id in allowed[item_id]] if chosen else []
         cards.append(card(ctx, item_id, reasons))
     titles = [ctx.catalogue.items[i].label for i in picks]
     notes = [*unknown_film_notes(ctx, state), *state.get("notes", [])]
+    if kept:
+        labels = {i: ctx.catalogue.items[i].label for i in {*picks, *(int(c["item_id"]) for c in
+                                                                    state.get("last_recommendations", []))}}
+        reply = ctx.provider.write_reply(ReplyRequest(kind="feedback", message=state.get("message", ""),
+                                                      facts=feedback_facts(state, labels, picks), titles=titles,
+                                                      notes=notes))
+        return {"recommendations": cards, "reply": reply}
     if state.get("understanding", {}).get("ask_first"):
         reply = ctx.provider.write_reply(ReplyRequest(kind="elicit", message=state.get("message", ""),
                                                       facts=[QUESTION], titles=titles, notes=notes))

@@ -6,6 +6,7 @@ from typing import Any
 
 from langgraph.runtime import Runtime
 
+from ..card_feedback import picks_after_feedback
 from ..context import AgentContext
 from ..preferences import constraints_of
 from ..schemas import CandidateRecord, RerankRequest
@@ -79,4 +80,5 @@ def rerank(state: AgentState, runtime: Runtime[AgentContext]) -> dict[str, Any]:
             picks.append(item_id)
         if len(picks) >= top_n:
             break
-    return {"picks": picks}
+    after_feedback = picks_after_feedback(state, picks)  # a card was judged: only that card changes
+    return {"picks": picks if after_feedback is None else after_feedback}

@@ -26,6 +26,8 @@ def _compose(request: ReplyRequest) -> str:
             if not lines:
                 return question
             return "\n".join([question, "Meanwhile, a few films people often recommend:", *lines])
+        case "feedback":
+            return "\n".join([" ".join(facts), *lines])
         case "item_answer" | "why":
             return " ".join(facts)
         case "unknown_item":

@@ -46,14 +46,19 @@ def test_constraints_rejections_and_why(real_service) -> None:  # noqa: ANN001
     assert catalogue.items[seen].title not in later.reply
 
 
-def test_card_feedback_removes_the_item(real_service) -> None:  # noqa: ANN001
+def test_card_feedback_changes_that_card_only(real_service) -> None:  # noqa: ANN001
     first = real_service.ask("dialogue-2", "a western")
     rejected = ids(first)[0]
     after = real_service.feedback("dialogue-2", rejected, "dislike")
     assert after.intent == "feedback" and rejected not in ids(after) and after.recommendations
-    assert all("Western" in c.genres for c in after.recommendations)
+    assert ids(after)[1:] == ids(first)[1:]  # the cards nobody judged stay, in place, with their reasons
+    assert [c.reasons for c in after.recommendations[1:]] == [c.reasons for c in first.recommendations[1:]]
+    assert ids(after)[0] not in ids(first) and "Western" in after.recommendations[0].genres
+    assert "In its place at #1" in after.reply and "The other picks stay." in after.reply
+    liked = real_service.feedback("dialogue-2", ids(after)[2], "like")
+    assert ids(liked) == ids(after) and liked.recommendations[2].feedback == "like"
     again = real_service.ask("dialogue-2", "more westerns please")
-    assert rejected not in ids(again)
+    assert rejected not in ids(again) and not set(ids(again)) & set(ids(after))  # the kept cards count as shown
 
 
 def test_impossible_request_gets_no_recommendations(real_service) -> None:  # noqa: ANN001
@@ -81,6 +86,10 @@ def test_bad_input_never_breaks_the_conversation(real_service) -> None:  # noqa:
     for message in ["", "   ", "\x00\x01\x02", "@@@ ### $$$", "film " * limit]:
         result = real_service.ask(session, message)
         assert result.intent == "invalid" and result.recommendations == [] and len(result.reply) < 200
+    said = [m["content"] for m in real_service.transcript(session) if m["role"] == "user"]
+    assert len(said) == 3  # the two empty messages left no bubble
+    assert said[-1].endswith(f"[{len('film ' * limit):,} characters, over the {limit:,} limit]")
+    assert len(said[-1]) < 200  # a refused long message is not echoed in full
     ok = real_service.ask(session, "a thriller from the 70s")
     assert ok.recommendations and all(1970 <= c.year <= 1979 for c in ok.recommendations)
 

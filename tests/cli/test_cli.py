@@ -43,7 +43,7 @@ def test_second_process_continues_the_session(real_service) -> None:  # noqa: AN
     assert payload["provider"] == "offline" and payload["fallbacks"] == []
     assert payload["session"] == session and payload["intent"] == "recommend"
     cards = payload["recommendations"]
-    assert 2 <= len(cards) <= 5 and set(cards[0]) == {"item_id", "title", "year", "genres", "reasons"}
+    assert 2 <= len(cards) <= 5 and set(cards[0]) == {"item_id", "title", "year", "genres", "reasons", "feedback"}
     assert all("Western" in c["genres"] and 1960 <= c["year"] <= 1969 for c in cards)
     second = convrec("ask", "why #2?", "--session", session, "--json")
     assert second.returncode == 0, second.stderr

@@ -64,9 +64,9 @@ STAR_WARS = card(1, "Star Wars", 1977, ["Action", "Adventure", "Sci-Fi"])
 
 
 def run_checks(expect: dict, result: TurnResult, history: list[TurnResult] | None = None, *,  # noqa: ANN001
-               catalogue, user_id: int | None = None) -> list:
+               catalogue, user_id: int | None = None, feedback: dict | None = None) -> list:
     return check_turn(Expect.model_validate(expect), result, history or [], turn=len(history or []) + 1,
-                      catalogue=catalogue, user_id=user_id)
+                      catalogue=catalogue, user_id=user_id, feedback=feedback)
 
 
 def passed(checks: list) -> bool:
@@ -455,3 +455,23 @@ def test_one_per_category_keeps_the_first_case_of_each() -> None:
     assert len(categories) == len(set(categories)) == len({c.category for c in cases})  # type: ignore[union-attr]
     firsts = [next(c for c in cases if getattr(c, "category", None) == k) for k in categories]
     assert all(first is pick for first, pick in zip(firsts, chosen, strict=True))
+
+
+def test_one_card_changed(tiny_catalogue) -> None:  # noqa: ANN001
+    before = turn(HEAT, FARGO, CLUELESS)
+    dislike = {"pick": 2, "kind": "dislike", "item_id": 8}
+    swapped = run_checks({"one_card_changed": True}, turn(HEAT, CASABLANCA, CLUELESS, intent="feedback"), [before],
+                         catalogue=tiny_catalogue, feedback=dislike)
+    assert passed(swapped)
+    everything = run_checks({"one_card_changed": True}, turn(CASABLANCA, HEAT, CLUELESS), [before],
+                            catalogue=tiny_catalogue, feedback=dislike)
+    assert not passed(everything) and "pick 1 changed from 7 to 17" in everything[0].message
+    assert "shown before (7)" in everything[0].message
+    liked = {"pick": 1, "kind": "like", "item_id": 7}
+    assert passed(run_checks({"one_card_changed": True}, turn(HEAT, FARGO, CLUELESS), [before],
+                             catalogue=tiny_catalogue, feedback=liked))
+    replaced = run_checks({"one_card_changed": True}, turn(STAR_WARS, FARGO, CLUELESS), [before],
+                          catalogue=tiny_catalogue, feedback=liked)
+    assert replaced[0].message == "the liked pick 1 was replaced"
+    no_click = run_checks({"one_card_changed": True}, before, [before], catalogue=tiny_catalogue)
+    assert not passed(no_click) and "needs a feedback turn" in no_click[0].message
