@@ -16,6 +16,7 @@ from typing import Any
 import numpy as np
 from langgraph.runtime import Runtime
 
+from convrec.core.catalogue import Catalogue
 from convrec.retrieval.query import Constraints
 
 from ..context import AgentContext
@@ -92,7 +93,25 @@ def _retrieve(ctx: AgentContext, state: AgentState) -> dict[str, Any]:
     if not candidates:
         return _no_match(note, ("No film meets all of " + ", ".join(note) + "." if note else "")
                          + _relaxation_hint(ctx, constraints))
-    return {"candidates": candidates, "constraints_note": note}
+    enough = state.get("top_n") or ctx.settings.top_n
+    return {"candidates": suiting_the_mood(ctx.catalogue, prefs, candidates, enough), "constraints_note": note}
+
+
+def suiting_the_mood(catalogue: Catalogue, prefs: Preferences, candidates: list[dict[str, Any]],
+                     enough: int) -> list[dict[str, Any]]:
+    """Leave out films that carry only genres the stated mood avoids, none it favours, when enough others remain.
+
+    A mood is soft, so a strong pull elsewhere (the films real people name beside Heat and Fargo) outweighed it:
+    "something lighter" after two crime films brought Pulp Fiction. A film with a favoured genre stays (The Big
+    Lebowski is Comedy and Crime); with fewer than `enough` films left, nothing is left out.
+    """
+    boost, avoid = set(prefs.get("mood_genres_boost", [])), set(prefs.get("mood_genres_penalty", []))
+    if not boost or not avoid:
+        return candidates
+    kept = [c for c in candidates
+            if not (set(catalogue.items[c["item_id"]].genres) & avoid)
+            or set(catalogue.items[c["item_id"]].genres) & boost]
+    return kept if len(kept) >= enough else candidates
 
 
 def _candidates(ctx: AgentContext, state: AgentState, constraints: Constraints) -> list[dict[str, Any]]:

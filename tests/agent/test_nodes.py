@@ -227,3 +227,16 @@ def test_reasons_say_excluded_years_and_real_conversations(tiny_context) -> None
     reasons = run(explain, ctx, **state)["recommendations"][0]["reasons"]
     assert "From 1995: not 1980-1989, as you asked." in reasons
     assert "Named beside Superbad (2007), which you mentioned, in 2 real film conversations." in reasons
+
+
+def test_a_mood_leaves_out_films_with_only_the_genres_it_avoids(tiny_catalogue) -> None:  # noqa: ANN001
+    from convrec.agent.nodes.retrieve import suiting_the_mood
+
+    light = {"moods": ["light"], "mood_genres_boost": ["Comedy", "Romance"],
+             "mood_genres_penalty": ["Crime", "Thriller", "Horror"]}
+    candidates = [{"item_id": i, "similarity": 0.5} for i in (7, 8, 11, 12, 15, 17, 6)]
+    kept = [c["item_id"] for c in suiting_the_mood(tiny_catalogue, light, candidates, enough=3)]
+    assert kept == [11, 12, 15, 17, 6]  # Heat and Fargo go; Casablanca (Romance, War) and Contact stay
+    assert suiting_the_mood(tiny_catalogue, light, candidates, enough=6) == candidates  # too few left: keep all
+    only_avoid = {"moods": ["not violent"], "mood_genres_penalty": ["Crime"]}
+    assert suiting_the_mood(tiny_catalogue, only_avoid, candidates, enough=1) == candidates  # a "not" stays soft
