@@ -211,7 +211,9 @@ def ask(
 @app.command()
 def bench(
     dataset: Annotated[str, typer.Option(help="Dataset: ml-100k (default), ml-1m, amazon-<category>.")] = "ml-100k",
-    protocol: Annotated[str, typer.Option(help="loo | temporal | chrono | random.")] = "loo",
+    protocol: Annotated[str, typer.Option(help="loo | temporal | chrono | random | coldstart (leave-one-out with "
+                                                "20% of users cut to 5 training ratings and 10% of items unseen in "
+                                                "training).")] = "loo",
     models: Annotated[str, typer.Option(help="Comma-separated rankers.")] = "pop,itemknn,bpr,lightgcn,gru4rec,sasrec",
     seeds: Annotated[int, typer.Option(min=1, help="Seeds (each a different split and initialisation).")] = 3,
     out: Annotated[Path, typer.Option(help="Folder for results.json, report.md and plots.")] = Path("reports/bench"),

@@ -2,9 +2,10 @@
 
 `run_bench` fits (or loads from the content-hash cache) each model per seed with early stopping on
 validation NDCG@10, evaluates full ranking on test with the train+validation history masked, adds the
-cold-start-user and tail-item slices and, for leave-one-out, the sampled 1+100 protocol as a secondary table,
-pairs every model with the reference baselines user by user (a bootstrap interval of the gap), and returns one
-JSON-able document. `bench_report` turns it into Markdown and plots.
+cold-start-user, head-item, tail-item and (for `coldstart`) new-item slices and, for leave-one-out, the
+sampled 1+100 protocol as a secondary table, pairs every model with the reference baselines user by user (a
+bootstrap interval of the gap), and returns one JSON-able document. `bench_report` turns it into Markdown and
+plots.
 """
 
 from __future__ import annotations
@@ -44,6 +45,8 @@ COLD_START_SHARE = 0.2  # users with the fewest training interactions
 HEAD_SHARE = 0.2  # the most popular items by training count; the rest are the tail
 QUICK_OVERRIDES = {"epochs": 3, "eval_every": 1, "patience": 2}
 FUSION_BINS = 20
+# `coldstart` validates like leave-one-out (one second-last item per warm user), so it trains with loo's settings
+CONFIG_PROTOCOL = {"coldstart": "loo"}
 PerUser = dict[tuple[str, int], dict[str, np.ndarray]]  # (model, seed) -> metric -> per-user test values
 TextInputsFor = Callable[[Split], TextInputs]
 
@@ -73,7 +76,8 @@ class BenchConfig:
 
 def model_params(name: str, config: BenchConfig) -> dict[str, Any]:
     """Config-file params for this protocol, with quick-mode and explicit overrides applied."""
-    params = load_params(name, config.protocol, config.overrides.get(name))
+    protocol = CONFIG_PROTOCOL.get(config.protocol, config.protocol)
+    params = load_params(name, protocol, config.overrides.get(name))
     if config.quick:
         fields = get_ranker(name).Params.model_fields
         params.update({k: v for k, v in QUICK_OVERRIDES.items() if k in fields})
@@ -112,7 +116,13 @@ def best_epoch(ranker: Ranker) -> int | None:
 
 
 def slice_masks(split: Split, train: Interactions, evaluation: Evaluation) -> dict[str, np.ndarray]:
-    """Cold-start users: the fewest training interactions (bottom share, among evaluated users)."""
+    """Cold-start users among the evaluated ones, as a mask over `evaluation.users`.
+
+    A split that names its cold-start users (`coldstart`) is sliced on exactly those; otherwise they are the
+    users with the fewest training interactions (the bottom share).
+    """
+    if split.cold_users is not None:
+        return {"cold_start_users": np.isin(split.user_ids[evaluation.users], split.cold_users)}
     counts = np.diff(train.matrix.indptr)[evaluation.users]
     if len(counts) == 0:
         return {"cold_start_users": np.zeros(0, dtype=bool)}
@@ -120,16 +130,57 @@ def slice_masks(split: Split, train: Interactions, evaluation: Evaluation) -> di
     return {"cold_start_users": counts <= threshold}
 
 
-def tail_targets(train: Interactions, test: Interactions) -> Interactions:
-    """Test interactions whose item is outside the popular head (top share by training count)."""
+def head_columns(train: Interactions) -> np.ndarray:
+    """Column positions of the popular head: the top `HEAD_SHARE` of items by training count (ties by position).
+
+    An item with no training rating is never head, even where fewer items than the share have any (tiny data):
+    a new item must not count as popular because of its position.
+    """
     counts = train.item_counts()
     n_head = max(1, int(round(HEAD_SHARE * len(counts))))
-    head = np.argsort(-counts, kind="stable")[:n_head]
-    matrix = test.matrix.tolil(copy=True)
-    matrix[:, head] = 0
-    matrix = matrix.tocsr()
+    top = np.argsort(-counts, kind="stable")[:n_head]
+    return top[counts[top] > 0]
+
+
+def targets_within(test: Interactions, columns: np.ndarray, *, keep: bool = True) -> Interactions:
+    """Test interactions whose item column is in `columns` (or, with `keep=False`, outside them)."""
+    inside = np.zeros(test.matrix.shape[1], dtype=bool)
+    inside[np.asarray(columns, dtype=np.int64)] = True
+    wanted = inside if keep else ~inside
+    matrix = test.matrix.multiply(wanted[None, :].astype(test.matrix.dtype)).tocsr()
     matrix.eliminate_zeros()
     return Interactions(matrix, test.user_ids, test.item_ids)
+
+
+def tail_targets(train: Interactions, test: Interactions) -> Interactions:
+    """Test interactions whose item is outside the popular head (top share by training count)."""
+    return targets_within(test, head_columns(train), keep=False)
+
+
+def slice_targets(split: Split, train: Interactions, test: Interactions) -> dict[str, Interactions]:
+    """The item slices' test interactions: head, tail and (when the split removed some) new items.
+
+    New items have no training rating, so they sit in the tail too: the tail slice is "least popular 80%" as
+    in every protocol, and the new-item slice isolates what no ID embedding or count can know.
+    """
+    head = head_columns(train)
+    targets = {"head_items": targets_within(test, head), "tail_items": targets_within(test, head, keep=False)}
+    if split.new_items is not None:
+        targets["new_items"] = targets_within(test, np.flatnonzero(np.isin(split.item_ids, split.new_items)))
+    return targets
+
+
+def slice_metrics(ranker: Ranker, split: Split, train: Interactions, history: Interactions, test: Interactions,
+                  result: Evaluation) -> tuple[dict[str, dict[str, float]], dict[str, int]]:
+    """Metrics of every slice, and how many test users each one holds (so a small slice reads as one)."""
+    cold = slice_masks(split, train, result)["cold_start_users"]
+    slices = {"cold_start_users": result.subset(cold)}
+    users = {"cold_start_users": int(cold.sum())}
+    for name, targets in slice_targets(split, train, test).items():
+        if targets.nnz:
+            part = evaluate(ranker, history, targets, item_counts=train.item_counts())
+            slices[name], users[name] = part.metrics, len(part.users)
+    return slices, users
 
 
 def run_one(name: str, config: BenchConfig, split: Split, cache_dir: Path, show_progress: bool,
@@ -157,11 +208,8 @@ def run_one(name: str, config: BenchConfig, split: Split, cache_dir: Path, show_
         "model": name, "seed": split.seed, "params": ranker.params(), **cost,
         "eval_seconds": round(seconds, 2), "users_per_second": round(len(result.users) / max(seconds, 1e-9), 1),
         "metrics": result.metrics,
-        "slices": {"cold_start_users": result.subset(slice_masks(split, train, result)["cold_start_users"])},
     }
-    tail = tail_targets(train, test)
-    if tail.nnz:
-        row["slices"]["tail_items"] = evaluate(ranker, history, tail, item_counts=train.item_counts()).metrics
+    row["slices"], row["slice_users"] = slice_metrics(ranker, split, train, history, test, result)
     if config.sampled and config.protocol == "loo":
         row["sampled"] = evaluate_sampled(ranker, history, test, negatives=100, seed=split.seed)
     if fusion is not None:

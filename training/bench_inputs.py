@@ -43,10 +43,19 @@ def bench_data(settings: Settings, dataset: str) -> tuple[pd.DataFrame, np.ndarr
     return loaded.interactions, loaded.user_ids, loaded.item_ids
 
 
-def held_out_pairs(split: Split) -> set[tuple[int, int]]:
-    """The (user_id, item_id) pairs of a split's validation and test rows: what item texts must not count."""
-    return {(int(u), int(i)) for frame in (split.valid, split.test)
-            for u, i in zip(frame["user_id"], frame["item_id"], strict=True)}
+def held_out_pairs(split: Split, interactions: pd.DataFrame | None = None) -> set[tuple[int, int]]:
+    """The (user_id, item_id) pairs item texts must not count.
+
+    They are the split's validation and test rows and, given every interaction, each one the split keeps out of
+    training (the cold-start protocol drops new items' ratings and cold users' later ones, which no part holds).
+    """
+    pairs = {(int(u), int(i)) for frame in (split.valid, split.test)
+             for u, i in zip(frame["user_id"], frame["item_id"], strict=True)}
+    if interactions is not None:
+        train = set(zip(split.train["user_id"].astype(int), split.train["item_id"].astype(int), strict=True))
+        pairs |= {(int(u), int(i)) for u, i in zip(interactions["user_id"], interactions["item_id"], strict=True)
+                  if (int(u), int(i)) not in train}
+    return pairs
 
 
 def bench_text_inputs(settings: Settings, dataset: str, *, item_texts: ItemTexts | None = None,
@@ -73,7 +82,7 @@ def bench_text_inputs(settings: Settings, dataset: str, *, item_texts: ItemTexts
         catalogue, items, ratings = source()
         texts: Mapping[int, str] = {}
         if catalogue is not None and item_texts is not None:
-            texts = item_texts(catalogue.without(held_out_pairs(split)))
+            texts = item_texts(catalogue.without(held_out_pairs(split, ratings)))
         negatives = None
         if split.train_negatives is not None:
             negatives = (split.train[["user_id", "item_id"]].to_numpy(), split.train_negatives)

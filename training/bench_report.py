@@ -35,8 +35,13 @@ PROTOCOL_NAMES = {
                  "user's training rows"),
     "chrono": "global chronological 80/10/10 (DUIP)",
     "random": "per-user random 8:1:1 with RecBole's rounding (RecBole's BPR reference)",
+    "coldstart": ("cold start: leave-one-out by time, except that a seeded 20% of users keep only their 5 earliest "
+                  "ratings in training (tested on the next one, no validation row) and a seeded 10% of items have "
+                  "no training or validation rating (a test rating of one stays)"),
 }
 SEEDED_SPLITS = {"random", "temporal"}  # temporal: its training negatives are sampled per seed
+SPLIT_BY_SEED = {"random", "coldstart"}  # the rows of each part depend on the seed
+SLICES = {"cold_start_users": "cold-start", "head_items": "head", "tail_items": "tail", "new_items": "new-item"}
 MAIN_COLUMNS = ("recall@10", "ndcg@10", "hit@10", "mrr@10", "precision@10", "recall@20", "ndcg@20")
 
 
@@ -63,7 +68,7 @@ def render_markdown(results: dict[str, Any], command: str, extra_rows: list[dict
     out = [f"# Offline ranker benchmark: {results['dataset']}, {protocol}", "",
            f"Command: `{command}`  ", f"Protocol: {PROTOCOL_NAMES.get(protocol, protocol)}.  ",
            f"Seeds: {seeds}, mean ± std over seeds. " + (
-               "The split depends on the seed (and so do initialisation and sampling).  " if protocol == "random"
+               "The split depends on the seed (and so do initialisation and sampling).  " if protocol in SPLIT_BY_SEED
                else "The rows of this split are fixed by time; seeds vary its sampled training negatives, "
                "initialisation and sampling.  " if protocol in SEEDED_SPLITS
                else "This split is fixed by time; seeds vary initialisation and sampling only.  "),
@@ -96,14 +101,7 @@ def render_markdown(results: dict[str, Any], command: str, extra_rows: list[dict
                 out.append(f"Our {ref['model']} NDCG@10 is {ours['mean']:.4f}, {gap:+.1%} against the published "
                            f"{ref['metrics']['ndcg@10']:.4f}.{caveat}")
         out.append("")
-    out += ["## Slices", "", "Cold-start users: the 20% of evaluated users with the fewest training interactions. "
-            "Tail items: test items outside the 20% most popular items by training count.", "",
-            "| model | cold-start ndcg@10 | cold-start recall@10 | tail ndcg@10 | tail recall@10 |",
-            "|---|---|---|---|---|"]
-    for model, stats in summary.items():
-        out.append(f"| {model} | {_cell(stats.get('cold_start_users/ndcg@10'))} | "
-                   f"{_cell(stats.get('cold_start_users/recall@10'))} | {_cell(stats.get('tail_items/ndcg@10'))} | "
-                   f"{_cell(stats.get('tail_items/recall@10'))} |")
+    out += _slices_section(results)
     out += ["", "## Lists and costs", "",
             "| model | coverage@10 | avg popularity@10 | train s | peak RSS added (MB) | scoring users/s |",
             "|---|---|---|---|---|---|"]
@@ -123,6 +121,38 @@ def render_markdown(results: dict[str, Any], command: str, extra_rows: list[dict
             + (", `fusion_weights.png` (LLM-TUP's per-user weights)." if "tup" in summary else "."),
             ""]
     return "\n".join(out)
+
+
+def _slices_section(results: dict[str, Any]) -> list[str]:
+    """Cold-start users, then head and tail items side by side, then new items where the split has them."""
+    summary = results["summary"]
+    present = [name for name in SLICES if any(f"{name}/ndcg@10" in stats for stats in summary.values())]
+    cold = ("Cold-start users: the split's seeded 20% cut to 5 training ratings. " if results["protocol"] == "coldstart"
+            else "Cold-start users: the 20% of evaluated users with the fewest training interactions. ")
+    notes = [cold + "Head items: test items among the 20% most popular items by training count; tail items: the "
+             "other 80%" + (" (new items included: they have no training rating). New items: test items the split "
+             "removed from training." if "new_items" in present else ".")]
+    if not present:
+        return []
+    users = _slice_users(results)
+    if users:
+        notes.append("Test users per slice (seed 0): " + ", ".join(
+            f"{SLICES[name]} {users[name]}" for name in present if name in users) + ".")
+    header = "| model | " + " | ".join(f"{SLICES[name]} {metric}" for name in present
+                                       for metric in ("ndcg@10", "recall@10")) + " |"
+    lines = [header, "|---" * (2 * len(present) + 1) + "|"]
+    for model, stats in summary.items():
+        lines.append(f"| {model} | " + " | ".join(_cell(stats.get(f"{name}/{metric}")) for name in present
+                                                  for metric in ("ndcg@10", "recall@10")) + " |")
+    return ["## Slices", "", "  \n".join(notes), "", *lines]
+
+
+def _slice_users(results: dict[str, Any]) -> dict[str, int]:
+    """Test users in each slice on the first seed's split (the same for every model of that seed)."""
+    for run in results.get("runs", []):
+        if run.get("seed") == 0 and run.get("slice_users"):
+            return dict(run["slice_users"])
+    return {}
 
 
 def _gap(gap: dict[str, float] | None) -> str:

@@ -50,3 +50,21 @@ def test_held_out_pairs_are_plain_ints(tiny_settings: Settings) -> None:
     split = make_split(frame, users, items, dataset="ml-100k", protocol="loo", seed=1)
     assert all(isinstance(u, int) and isinstance(i, int) for u, i in held_out_pairs(split))
     assert np.isin([i for _, i in held_out_pairs(split)], items).all()
+
+
+@pytest.mark.parametrize("seed", [0, 1])
+def test_cold_start_item_texts_count_only_training_rows(tiny_settings: Settings, seed: int) -> None:
+    frame, users, items = bench_data(tiny_settings, "ml-100k")
+    split = make_split(frame, users, items, dataset="ml-100k", protocol="coldstart", seed=seed)
+    seen: list[Catalogue] = []
+
+    def texts(part: Catalogue) -> dict[int, str]:
+        seen.append(part)
+        return {int(item): "" for item in part.items}
+
+    bench_text_inputs(tiny_settings, "ml-100k", item_texts=texts)(split)
+    (part,) = seen
+    kept = set(zip(part.interactions["user_id"], part.interactions["item_id"], strict=True))
+    train = set(zip(split.train["user_id"], split.train["item_id"], strict=True))
+    assert kept == train  # dropped ratings (new items', cold users' later ones) are in no item text
+    assert split.new_items is not None and not {i for _, i in kept} & set(split.new_items.tolist())
