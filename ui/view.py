@@ -82,10 +82,22 @@ def _live_answer(messages: Sequence[Mapping[str, Any]]) -> int | None:
     return None
 
 
+def without_card_lines(text: str, cards: Sequence[Mapping[str, Any]]) -> str:
+    """The reply without its numbered list of the cards' titles ("1. Heat (1995)").
+
+    The cards right under it show them, with their reasons and buttons: nobody should read the same titles twice.
+    """
+    listed = {f"{rank}. {card.get('title', '')}" + (f" ({card['year']})" if card.get("year") else "")
+              for rank, card in enumerate(cards, start=1)}
+    kept = [line for line in text.splitlines() if line.strip() not in listed]
+    return "\n".join(kept) if kept else text
+
+
 def _message(message: Mapping[str, Any], number: int, *, live: bool, busy: bool = False) -> str:
     role = "user" if message.get("role") == "user" else "assistant"
-    bubble = _bubble(role, str(message.get("content", "")))
     cards = message.get("recommendations") or []
+    text = str(message.get("content", ""))
+    bubble = _bubble(role, without_card_lines(text, cards) if role == "assistant" and cards else text)
     if role == "user" or not cards:
         return bubble
     if live:

@@ -6,7 +6,7 @@ import pytest
 
 from convrec.core.errors import UserError
 from convrec.ui.app import ANONYMOUS, browser_secret, message_problem, parse_user, switch_notice
-from convrec.ui.view import View, card_html, plain, render
+from convrec.ui.view import View, card_html, plain, render, without_card_lines
 
 HEAT = {"item_id": 7, "title": "Heat", "year": 1995, "genres": ["Action", "Crime"], "reasons": ["Rated 3.9/5."]}
 FARGO = {"item_id": 8, "title": "Fargo", "year": 1996, "genres": ["Crime"], "reasons": ["Crime, as you asked."]}
@@ -76,3 +76,11 @@ def test_parse_user() -> None:
     assert parse_user("42") == 42
     with pytest.raises(UserError):
         parse_user("forty-two")
+
+
+def test_the_reply_does_not_list_the_titles_its_cards_show() -> None:
+    text = "Here are 2 picks (Crime):\n1. Heat (1995)\n2. Fargo (1996)\nTell me if you've seen any."
+    assert without_card_lines(text, [HEAT, FARGO]) == "Here are 2 picks (Crime):\nTell me if you've seen any."
+    assert without_card_lines("1. Heat (1995)\n2. Casino (1995)", [HEAT]) == "2. Casino (1995)"  # only the cards
+    page = render(View(messages=[ASKED, {**ANSWER, "content": text}]))
+    assert "1. Heat (1995)" not in page and "#1</span> Heat" in page
