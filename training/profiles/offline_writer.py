@@ -55,7 +55,7 @@ def short_term(history: list[HistoryEntry]) -> str:
     window = history[-RECENT_WINDOW:-SHORT_ITEMS]
     if window:  # titles carry what genres cannot: an encoder places "Star Wars" near its sequels
         sentences.append(f"Before that: {join_words(e.title for e in reversed(window))}.")
-    genres = _top_genres(recent, 3)
+    genres = top_genres(recent, 3)
     if genres:
         sentences.append(f"These lean towards {join_words(genres)}{_era_clause(recent)}.")
     loved = [e.title for e in recent if e.rating is not None and e.rating >= LOVED]
@@ -75,15 +75,15 @@ def long_term(history: list[HistoryEntry]) -> str:
     sentences = [_span_sentence(history), *_favourites_sentence(history)]
     thirds = [part for part in np.array_split(np.arange(len(history)), 3) if len(part)]
     lasting = set.intersection(*({g for i in part for g in history[i].genres} for part in thirds))
-    favourites = _top_genres(history, 3)
+    favourites = top_genres(history, 3)
     if favourites:
         steady = [g for g in favourites if g in lasting and len(thirds) == 3]
-        shares = ", ".join(_genre_share(history, g) for g in favourites)
+        shares = ", ".join(genre_share(history, g) for g in favourites)
         sentences.append(f"Most-watched genres over the years: {shares}.")
         if steady:
             sentences.append(f"Keeps coming back to {join_words(steady)} from the first ratings to the latest.")
     sentences.extend(_dislikes_sentences(history))
-    sentences.append(_eras_sentence(history))
+    sentences.append(eras_sentence(history))
     if len(history) >= 6:
         third = max(2, len(history) // 3)
         drift = _shift(history[:third], history[-third:], "Compared with the earliest ratings, the latest have",
@@ -97,12 +97,12 @@ def whole(history: list[HistoryEntry]) -> str:
     """One undated summary of everything (no order, no dates): the ablation without a temporal split."""
     count = len(history)
     sentences = [f"Has watched {count} film{'s' if count != 1 else ''}{_mean_clause(history)}."]
-    favourites = _top_genres(history, 3)
+    favourites = top_genres(history, 3)
     if favourites:
-        sentences.append(f"Most-watched genres: {', '.join(_genre_share(history, g) for g in favourites)}.")
+        sentences.append(f"Most-watched genres: {', '.join(genre_share(history, g) for g in favourites)}.")
     sentences.extend(_favourites_sentence(history))
     sentences.extend(_dislikes_sentences(history))
-    sentences.append(_eras_sentence(history))
+    sentences.append(eras_sentence(history))
     return _fit([s for s in sentences if s], LONG_MAX_CHARS)
 
 
@@ -123,7 +123,7 @@ def _when(entries: list[HistoryEntry]) -> str:
     return f" ({_month(max(times))})" if times else ""
 
 
-def _top_genres(entries: list[HistoryEntry], n: int) -> list[str]:
+def top_genres(entries: list[HistoryEntry], n: int) -> list[str]:
     """Most frequent genres, ties broken by the higher mean rating, then by name."""
     counts = Counter(g for e in entries for g in e.genres)
     means = _genre_means(entries)
@@ -139,7 +139,8 @@ def _genre_means(entries: list[HistoryEntry]) -> dict[str, float]:
     return {g: float(np.mean(v)) for g, v in sums.items()}
 
 
-def _genre_share(entries: list[HistoryEntry], genre: str) -> str:
+def genre_share(entries: list[HistoryEntry], genre: str) -> str:
+    """A genre's share of the films and its average rating, e.g. "Drama (39% of films, average 3.9)"."""
     films = [e for e in entries if genre in e.genres]
     share = round(100 * len(films) / len(entries))
     rated = [e.rating for e in films if e.rating is not None]
@@ -159,7 +160,8 @@ def _era_clause(entries: list[HistoryEntry]) -> str:
     return f", {'all' if count == len(entries) else 'mostly'} from the {top}"
 
 
-def _eras_sentence(entries: list[HistoryEntry]) -> str:
+def eras_sentence(entries: list[HistoryEntry]) -> str:
+    """The decades the films come from, the main one with its share ("Mostly films from the 1990s (70%) ...")."""
     decades = Counter(_decade(e.year) for e in entries if e.year)
     if not decades:
         return ""
@@ -192,7 +194,7 @@ def _favourites_sentence(history: list[HistoryEntry]) -> list[str]:
     Best-rated means at least 4 of 5; best first, recent first on ties. Named films let an encoder place the person near
     the films such viewers also watch.
     """
-    rated = _best_first(history)
+    rated = best_first(history)
     if not rated:
         return [f"Films include {join_words(e.title for e in history[-4:])}."]
     best = [e.title for e in rated[:FAVOURITES] if e.rating is not None and e.rating >= LOVED]
@@ -205,7 +207,7 @@ def _dislikes_sentences(history: list[HistoryEntry]) -> list[str]:
     if not rated:
         return []
     # worst, oldest first on ties
-    worst = [e for e in reversed(_best_first(history)) if e.rating is not None and e.rating <= DISLIKED][:3]
+    worst = [e for e in reversed(best_first(history)) if e.rating is not None and e.rating <= DISLIKED][:3]
     sentences = []
     if worst:
         sentences.append(f"Rated lowest: {join_words(_label(e) for e in worst)}.")
@@ -219,7 +221,7 @@ def _dislikes_sentences(history: list[HistoryEntry]) -> list[str]:
     return sentences
 
 
-def _best_first(history: list[HistoryEntry]) -> list[HistoryEntry]:
+def best_first(history: list[HistoryEntry]) -> list[HistoryEntry]:
     """The rated entries, best first and the more recent first on ties (read backwards: worst, oldest first)."""
     rated = [(e.rating, position, e) for position, e in enumerate(history) if e.rating is not None]
     return [e for _, _, e in sorted(rated, key=lambda row: (-row[0], -row[1]))]

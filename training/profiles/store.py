@@ -35,30 +35,64 @@ def profile_key(history: list[HistoryEntry], writer_identity: str) -> str:
     return content_hash(STORE_VERSION, writer_identity, [entry.key() for entry in history], length=24)
 
 
+def store_path(folder: Path, writer_identity: str) -> Path:
+    """`<folder>/<writer identity, made file-safe>-<hash>.jsonl`: one file per writer, never mixed."""
+    safe = "".join(c if c.isalnum() or c in "-_." else "_" for c in writer_identity)
+    return folder / f"{safe}-{content_hash(writer_identity, length=8)}.jsonl"
+
+
+def read_records(path: Path, accept: Callable[[dict[str, object]], None]) -> int:
+    """Hand each JSON line of `path` (if it exists) to `accept`; return the number of unreadable lines skipped.
+
+    A line cut short by a kill mid-write (or one `accept` rejects with KeyError, TypeError or ValueError) is
+    skipped with a warning: what it held is written again by the next run.
+    """
+    skipped = 0
+    if not path.is_file():
+        return skipped
+    with path.open(encoding="utf-8") as lines:
+        for line in lines:
+            try:
+                accept(json.loads(line))
+            except (json.JSONDecodeError, KeyError, TypeError, ValueError):
+                skipped += 1
+    if skipped:
+        log.warning("%s: skipped %d unreadable line(s); those profiles will be written again", path, skipped)
+    return skipped
+
+
+def append_records(path: Path, records: list[dict[str, object]]) -> None:
+    """Append records as JSON lines and force them to disk before returning (a batch survives a later kill)."""
+    if not records:
+        return
+    path.parent.mkdir(parents=True, exist_ok=True)
+    torn = path.is_file() and path.stat().st_size > 0 and _last_byte(path) != b"\n"
+    with path.open("a", encoding="utf-8") as out:
+        if torn:  # a kill mid-write left half a line: end it, so the next record starts on its own line
+            out.write("\n")
+        for record in records:
+            out.write(json.dumps(record) + "\n")
+        out.flush()
+        os.fsync(out.fileno())
+
+
+def _last_byte(path: Path) -> bytes:
+    with path.open("rb") as handle:
+        handle.seek(-1, os.SEEK_END)
+        return handle.read(1)
+
+
 class ProfileStore:
     """Profiles of one writer in `<folder>/<writer>.jsonl`, loaded once and appended to batch by batch."""
 
     def __init__(self, folder: Path, writer_identity: str) -> None:
         self.writer_identity = writer_identity
-        safe = "".join(c if c.isalnum() or c in "-_." else "_" for c in writer_identity)
-        self.path = folder / f"{safe}-{content_hash(writer_identity, length=8)}.jsonl"
+        self.path = store_path(folder, writer_identity)
         self._profiles: dict[str, UserProfiles] = {}
-        self.skipped_lines = 0
-        self._read()
+        self.skipped_lines = read_records(self.path, self._read_one)
 
-    def _read(self) -> None:
-        if not self.path.is_file():
-            return
-        with self.path.open(encoding="utf-8") as lines:
-            for line in lines:
-                try:
-                    record = json.loads(line)
-                    self._profiles[record["key"]] = UserProfiles(**record["profiles"])
-                except (json.JSONDecodeError, KeyError, TypeError, ValueError):
-                    self.skipped_lines += 1  # a line cut short by a kill mid-write: that profile is redone
-        if self.skipped_lines:
-            log.warning("%s: skipped %d unreadable line(s); those profiles will be written again",
-                        self.path, self.skipped_lines)
+    def _read_one(self, record: dict[str, object]) -> None:
+        self._profiles[str(record["key"])] = UserProfiles.model_validate(record["profiles"])
 
     def __len__(self) -> int:
         """Number of profiles stored."""
@@ -70,18 +104,62 @@ class ProfileStore:
 
     def append(self, records: list[tuple[str, int, UserProfiles]]) -> None:
         """Append (key, user_id, profiles) records and force them to disk before returning."""
-        if not records:
-            return
-        self.path.parent.mkdir(parents=True, exist_ok=True)
-        torn = self.path.is_file() and self.path.stat().st_size > 0 and not self.path.read_bytes().endswith(b"\n")
-        with self.path.open("a", encoding="utf-8") as out:
-            if torn:  # a kill mid-write left half a line: end it, so the next record starts on its own line
-                out.write("\n")
-            for key, user_id, profiles in records:
-                out.write(json.dumps({"key": key, "user_id": user_id, "profiles": profiles.model_dump()}) + "\n")
-                self._profiles[key] = profiles
-            out.flush()
-            os.fsync(out.fileno())
+        append_records(self.path, [{"key": key, "user_id": user_id, "profiles": profiles.model_dump()}
+                                    for key, user_id, profiles in records])
+        for key, _, profiles in records:
+            self._profiles[key] = profiles
+
+
+class TextStore:
+    """Single texts of one writer (PtE's user and item profiles) in `<folder>/<writer>.jsonl`, keyed by hash.
+
+    The same file format and guarantees as `ProfileStore` (loaded once, appended batch by batch, fsynced, a torn
+    last line skipped), for writers whose output is one text per key rather than LLM-TUP's three.
+    """
+
+    def __init__(self, folder: Path, writer_identity: str) -> None:
+        self.writer_identity = writer_identity
+        self.path = store_path(folder, writer_identity)
+        self._texts: dict[str, str] = {}
+        self.skipped_lines = read_records(self.path, self._read_one)
+
+    def _read_one(self, record: dict[str, object]) -> None:
+        text = record["text"]
+        if not isinstance(text, str):
+            raise TypeError("a stored text must be a string")
+        self._texts[str(record["key"])] = text
+
+    def __len__(self) -> int:
+        """Number of texts stored."""
+        return len(self._texts)
+
+    def get(self, key: str) -> str | None:
+        """The stored text for a key, or None."""
+        return self._texts.get(key)
+
+    def append(self, records: list[tuple[str, str, str]]) -> None:
+        """Append (key, label, text) records (label: whose text, for a person reading the file) and fsync."""
+        append_records(self.path, [{"key": key, "label": label, "text": text} for key, label, text in records])
+        self._texts.update((key, text) for key, _, text in records)
+
+
+def generate_texts(store: TextStore, jobs: Mapping[str, tuple[str, Callable[[], str]]], *, batch_size: int = 256,
+                   show_progress: bool = False, desc: str = "texts") -> dict[str, str]:
+    """Return the text of every key in `jobs` ({key: (label, write)}), writing only those not stored yet.
+
+    Written in batches, each appended to `store` before the next starts, so an interrupted run keeps what it
+    finished and the next one writes only the rest.
+    """
+    missing = [key for key in jobs if store.get(key) is None]
+    if missing:
+        log.info("Writing %d of %d texts with %s (%d already stored)", len(missing), len(jobs),
+                 store.writer_identity, len(jobs) - len(missing))
+    with tqdm(total=len(missing), desc=desc, unit="text", disable=not show_progress or not missing) as bar:
+        for start in range(0, len(missing), batch_size):
+            batch = missing[start:start + batch_size]
+            store.append([(key, jobs[key][0], jobs[key][1]()) for key in batch])
+            bar.update(len(batch))
+    return {key: store.get(key) or "" for key in jobs}
 
 
 def generate_profiles(histories: Mapping[int, list[HistoryEntry]], writer: ProfileWriter, folder: Path, *,
