@@ -242,35 +242,46 @@ def _listed(found: list[Standout], data: PtEData) -> str:
     return join_words(f"{tag_phrase(s.tag, data)} ({round(100 * s.share)}%)" for s in found)
 
 
+@dataclass(frozen=True)
+class _Wording:
+    """How a refinement states what stands out on the other side ({} is the list of standouts)."""
+
+    identity: str
+    themes: str
+    films: str
+    replaces_broad_audience: bool = False  # an item's "a broad audience: nothing stands out" gives way
+
+
+USER_WORDING = _Wording("their films draw {} more than films at large (share of their films)",
+                        "Their films' profiles often name {} (share of their films).",
+                        "Those who rate their films also rate {}.")
+ITEM_WORDING = _Wording("its raters' profiles name {} more than raters at large (share of its raters)",
+                        "Its raters' profiles often name {} (share of its raters).",
+                        "Its raters often rate highest {}.", replaces_broad_audience=True)
+
+
 def refine_user(base: Facts, found: list[Standout], data: PtEData) -> Facts:
     """A user's round-0 facts plus what stands out among their films' previous-round profiles."""
-    identity = _pick(found, lambda k: k in IDENTITY_KINDS)
-    themes = _pick(found, lambda k: k in {"genre", "era"})
-    films = _pick(found, lambda k: k == "film")
-    clauses = ([f"their films draw {_listed(identity, data)} more than films at large (share of their films)"]
-               if identity else [])
-    sentences = []
-    if themes:
-        sentences.append(f"Their films' profiles often name {_listed(themes, data)} (share of their films).")
-    if films:
-        sentences.append(f"Those who rate their films also rate {join_words(tag_phrase(s.tag, data) for s in films)}.")
-    return base.extended(clauses, sentences, [s.tag for s in identity], [s.tag for s in themes + films])
+    return _refined(base, found, data, USER_WORDING)
 
 
 def refine_item(base: Facts, found: list[Standout], data: PtEData) -> Facts:
     """An item's round-0 facts plus what stands out among its raters' previous-round profiles."""
+    return _refined(base, found, data, ITEM_WORDING)
+
+
+def _refined(base: Facts, found: list[Standout], data: PtEData, wording: _Wording) -> Facts:
     identity = _pick(found, lambda k: k in IDENTITY_KINDS)
     themes = _pick(found, lambda k: k in {"genre", "era"})
     films = _pick(found, lambda k: k == "film")
-    clauses = [f"its raters' profiles name {_listed(identity, data)} more than raters at large (share of its raters)"
-               ] if identity else []
-    if clauses and not base.identity_tags:  # "a broad audience: nothing stands out" would now contradict them
+    clauses = [wording.identity.format(_listed(identity, data))] if identity else []
+    if wording.replaces_broad_audience and clauses and not base.identity_tags:  # it would contradict them
         base = replace(base, identity=())
     sentences = []
     if themes:
-        sentences.append(f"Its raters' profiles often name {_listed(themes, data)} (share of its raters).")
+        sentences.append(wording.themes.format(_listed(themes, data)))
     if films:
-        sentences.append(f"Its raters often rate highest {join_words(tag_phrase(s.tag, data) for s in films)}.")
+        sentences.append(wording.films.format(join_words(tag_phrase(s.tag, data) for s in films)))
     return base.extended(clauses, sentences, [s.tag for s in identity], [s.tag for s in themes + films])
 
 
