@@ -13,7 +13,7 @@ from langchain_core.runnables import RunnableConfig
 from langgraph.checkpoint.base import BaseCheckpointSaver
 from pydantic import BaseModel, Field
 
-from convrec.core.llm_client import REPLY_TAG, TurnLedger, start_turn
+from convrec.core.llm_client import REPLY_TAG, TurnLedger, end_turn, start_turn
 from convrec.core.settings import Settings
 
 from .context import AgentContext, UserProfile, load_context
@@ -145,7 +145,9 @@ class ChatService(AbstractContextManager["ChatService"]):
                 draft += str(content)
                 yield draft
         state = self.graph.get_state(self._config(session)).values
-        yield self._result(session, state, ledger, started)
+        result = self._result(session, state, ledger, started)
+        end_turn()
+        yield result
 
     def _prepare(self, payload: AgentState, user_id: int | None, top: int | None) -> tuple[AgentState, float]:
         started = time.perf_counter()
@@ -159,7 +161,10 @@ class ChatService(AbstractContextManager["ChatService"]):
     def _run(self, session: str, payload: AgentState, user_id: int | None, top: int | None) -> TurnResult:
         state_in, started = self._prepare(payload, user_id, top)
         ledger = start_turn(self.context.settings.llm_turn_token_budget)
-        state = self.graph.invoke(state_in, self._config(session), context=self.context)
+        try:
+            state = self.graph.invoke(state_in, self._config(session), context=self.context)
+        finally:
+            end_turn()
         return self._result(session, state, ledger, started)
 
     def _result(self, session: str, state: dict[str, Any], ledger: TurnLedger, started: float) -> TurnResult:

@@ -26,12 +26,15 @@ import logging
 import time
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
-from typing import Any, Literal, TypeVar
+from typing import TYPE_CHECKING, Any, Literal, TypeVar
 
 from pydantic import BaseModel, SecretStr, ValidationError
 
 from .settings import Settings
 from .tokens import count_message_tokens
+
+if TYPE_CHECKING:
+    from langchain_openai import ChatOpenAI
 
 log = logging.getLogger(__name__)
 
@@ -83,6 +86,14 @@ def start_turn(budget: int) -> TurnLedger:
     ledger = TurnLedger(budget=budget)
     _LEDGER.set(ledger)
     return ledger
+
+
+def end_turn() -> None:
+    """Close the turn's ledger in this context.
+
+    Calls made after the turn (profile writing, a batch job in the same thread) are then charged to no turn.
+    """
+    _LEDGER.set(None)
 
 
 def current_ledger() -> TurnLedger | None:
@@ -173,13 +184,19 @@ class LLMClient:
                                max_completion_tokens=settings.llm_max_output_tokens, temperature=0.0)
 
     # ----- guarded calls -------------------------------------------------------------------------------
-    def structured(self, task: str, schema: type[T], messages: list[Message], *, budget: int) -> T | None:
-        """Ask for an answer in `schema`; repair a malformed one once; None (noted) when it cannot be had."""
+    def structured(self, task: str, schema: type[T], messages: list[Message], *, budget: int,
+                   temperature: float | None = None) -> T | None:
+        """Ask for an answer in `schema`; repair a malformed one once; None (noted) when it cannot be had.
+
+        `temperature` samples this call (and its repair) at that temperature instead of the client's 0, for
+        callers that draw several different answers to one prompt (PtE's candidate profiles).
+        """
         fitted, tokens = self._admit(task, messages, budget)
         if fitted is None:
             return None
         started = time.perf_counter()
-        runnable = self.chat.with_structured_output(schema, method="function_calling", include_raw=True)
+        runnable = self._chat_at(temperature).with_structured_output(schema, method="function_calling",
+                                                                       include_raw=True)
         try:
             request = _lc(fitted)
             answer = _from_sdk(lambda: runnable.invoke(request))
@@ -239,6 +256,12 @@ class LLMClient:
             self._ok(task, "ok", tokens, started, None)
         else:
             self._fail(task, "empty answer", tokens, started)
+
+    def _chat_at(self, temperature: float | None) -> ChatOpenAI:
+        """The chat model, or a copy sampling at `temperature` (sharing its HTTP clients, so no new connections)."""
+        if temperature is None:
+            return self.chat
+        return self.chat.model_copy(update={"temperature": temperature})
 
     # ----- bookkeeping ---------------------------------------------------------------------------------
     def _admit(self, task: str, messages: list[Message], budget: int) -> tuple[list[Message] | None, int]:

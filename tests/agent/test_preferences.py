@@ -66,3 +66,14 @@ def test_real_answers_recommend_no_rarely_rated_film(real_service) -> None:  # n
     assert int(catalogue.popularity[visitors.item_id]) == 2
     answer = real_service.ask("evidence-real-visitors", "tell me about The Visitors")
     assert answer.intent == "item_question" and "by 2 MovieLens users" in answer.reply
+
+
+def test_a_turn_leaves_no_token_ledger_behind(tiny_context, tmp_path: Path) -> None:  # noqa: ANN001
+    from convrec.core.llm_client import current_ledger
+
+    with ChatService(tiny_context, open_checkpointer(tmp_path / "c.sqlite")) as service:
+        service.ask("ledger", "a crime thriller")
+        # A model call after the turn (writing profiles in the same thread) is charged to no turn.
+        assert current_ledger() is None
+        *_, result = service.ask_stream("ledger", "something else")
+        assert result and current_ledger() is None

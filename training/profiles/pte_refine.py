@@ -57,7 +57,7 @@ from .pte_writer import (
     item_facts,
     user_facts,
 )
-from .store import TextStore, generate_texts
+from .store import FailureGuard, TextFallback, TextStore, generate_texts
 
 log = logging.getLogger(__name__)
 
@@ -335,16 +335,22 @@ class PtEProfiles:
 def build_pte_profiles(data: PtEData, folder: Path, *, embed: Embed | None = None, writer: PtEWriter | None = None,
                        rounds: int = DEFAULT_ROUNDS, selection: SelectionConfig = SelectionConfig(),
                        item_texts: Mapping[int, str] | None = None, batch_size: int = 256,
-                       show_progress: bool = False) -> PtEProfiles:
+                       show_progress: bool = False, fallback: PtEWriter | None = None,
+                       workers: int = 1) -> PtEProfiles:
     """Write (or read back) the candidates, keep each user's best, then refine for `rounds` rounds.
 
     `embed` is needed only to select among candidates (without it, or with `selection.select` off, the first
     candidate is kept). `item_texts` are the film texts the alignment reward compares with (default: title,
-    year and genres).
+    year and genres). With `fallback` (an LLM `writer` with `OfflinePtEWriter()`), a text `writer` fails on is
+    written by the fallback and stored under the fallback's identity, so the next run asks `writer` again; one
+    guard watches `writer` over the whole run, so a server that is down is given up on once. `workers` > 1
+    writes a batch's texts concurrently (a language-model server taking parallel requests).
     """
     writer = writer or OfflinePtEWriter()
     store = TextStore(folder, writer.identity)
-    write = partial(_write_all, store, writer, batch_size=batch_size, show_progress=show_progress)
+    guard = FailureGuard(writer.identity, fallback.identity) if fallback is not None else None
+    write = partial(_write_all, store, writer, batch_size=batch_size, show_progress=show_progress, fallback=fallback,
+                    guard=guard, workers=workers)
     timings: dict[str, float] = {}
     clock = time.perf_counter()
     user_ids = sorted(set(data.catalogue.users) | set(data.histories))
@@ -380,11 +386,23 @@ def build_pte_profiles(data: PtEData, folder: Path, *, embed: Embed | None = Non
 
 
 def _write_all(store: TextStore, writer: PtEWriter, role: Role, facts: Mapping[K, Facts], *, batch_size: int,
-                  show_progress: bool, desc: str) -> dict[K, str]:
-    """Every profile's text through the store (only the ones not stored yet are written), by the same key."""
+               show_progress: bool, desc: str, fallback: PtEWriter | None = None, guard: FailureGuard | None = None,
+               workers: int = 1) -> dict[K, str]:
+    """Every profile's text through the store (only the ones not stored yet are written), by the same key.
+
+    With `fallback`, a text `writer` fails on is the fallback's, kept in the fallback's own store (keyed by its
+    identity), never in `store`: `guard` (shared by a run's calls) decides when `writer` is given up on.
+    """
     keys = {ref: f.key(role, writer.identity) for ref, f in facts.items()}
     jobs = {keys[ref]: (f"{role} {ref}", partial(writer.write, role, f)) for ref, f in facts.items()}
-    texts = generate_texts(store, jobs, batch_size=batch_size, show_progress=show_progress, desc=desc)
+    spare = None
+    if fallback is not None:
+        spare = TextFallback(store.path.parent, fallback.identity,
+                             {keys[ref]: (f.key(role, fallback.identity), partial(fallback.write, role, f))
+                              for ref, f in facts.items()},
+                             guard or FailureGuard(writer.identity, fallback.identity))
+    texts = generate_texts(store, jobs, batch_size=batch_size, show_progress=show_progress, desc=desc,
+                           workers=workers, fallback=spare)
     return {ref: texts[key] for ref, key in keys.items()}
 
 

@@ -15,7 +15,10 @@ import os
 import threading
 from collections.abc import Callable, Mapping
 from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass
+from functools import partial
 from pathlib import Path
+from typing import TypeVar
 
 from tqdm import tqdm
 
@@ -25,6 +28,8 @@ from .history import HistoryEntry
 from .writer import ProfileWriter, UserProfiles
 
 log = logging.getLogger(__name__)
+
+R = TypeVar("R")
 
 STORE_VERSION = 1
 MAX_CONSECUTIVE_FAILURES = 5  # a writer failing this often in a row is taken as down for the rest of a run
@@ -143,23 +148,66 @@ class TextStore:
         self._texts.update((key, text) for key, _, text in records)
 
 
-def generate_texts(store: TextStore, jobs: Mapping[str, tuple[str, Callable[[], str]]], *, batch_size: int = 256,
-                   show_progress: bool = False, desc: str = "texts") -> dict[str, str]:
+TextJobs = Mapping[str, tuple[str, Callable[[], str]]]  # {key: (label, write)}
+
+
+@dataclass(frozen=True)
+class TextFallback:
+    """Who writes the texts the main writer fails on: a second writer, stored apart under its own identity.
+
+    `jobs` maps each main key to (the fallback writer's key, its write). The fallback's texts go to that
+    writer's own store (`folder`, `identity`), never under the main writer's identity, so the next run asks the
+    main writer again. `guard` watches the main writer; share one across a run's calls so a server that is down
+    is given up on once, not once per call.
+    """
+
+    folder: Path
+    identity: str
+    jobs: Mapping[str, tuple[str, Callable[[], str]]]
+    guard: FailureGuard
+
+
+def generate_texts(store: TextStore, jobs: TextJobs, *, batch_size: int = 256, show_progress: bool = False,
+                   desc: str = "texts", workers: int = 1, fallback: TextFallback | None = None) -> dict[str, str]:
     """Return the text of every key in `jobs` ({key: (label, write)}), writing only those not stored yet.
 
     Written in batches, each appended to `store` before the next starts, so an interrupted run keeps what it
-    finished and the next one writes only the rest.
+    finished and the next one writes only the rest. `workers` > 1 writes a batch concurrently (a language-model
+    server taking parallel requests). With `fallback`, a key whose write raises gets the fallback writer's text
+    (returned under the main key, stored under the fallback's); without one the error stops the run after the
+    batches already saved.
     """
     missing = [key for key in jobs if store.get(key) is None]
     if missing:
         log.info("Writing %d of %d texts with %s (%d already stored)", len(missing), len(jobs),
                  store.writer_identity, len(jobs) - len(missing))
-    with tqdm(total=len(missing), desc=desc, unit="text", disable=not show_progress or not missing) as bar:
+    guard = fallback.guard if fallback is not None else None
+
+    def write(key: str) -> str | None:
+        return jobs[key][1]() if guard is None else guard(jobs[key][1])
+
+    failed: list[str] = []
+    with tqdm(total=len(missing), desc=desc, unit="text", disable=not show_progress or not missing) as bar, \
+            ThreadPoolExecutor(max_workers=max(1, workers)) as pool:
         for start in range(0, len(missing), batch_size):
             batch = missing[start:start + batch_size]
-            store.append([(key, jobs[key][0], jobs[key][1]()) for key in batch])
+            written = list((pool.map if workers > 1 else map)(write, batch))
+            failed.extend(key for key, text in zip(batch, written, strict=True) if text is None)
+            store.append([(key, jobs[key][0], text) for key, text in zip(batch, written, strict=True)
+                          if text is not None])
             bar.update(len(batch))
-    return {key: store.get(key) or "" for key in jobs}
+    out = {key: store.get(key) or "" for key in jobs}
+    if failed and fallback is not None:
+        out.update(_fallback_texts(failed, jobs, fallback, batch_size))
+    return out
+
+
+def _fallback_texts(failed: list[str], jobs: TextJobs, fallback: TextFallback, batch_size: int) -> dict[str, str]:
+    """The fallback writer's texts of the keys the main writer failed on, by main key (stored under its identity)."""
+    spare = {key: fallback.jobs[key] for key in failed}
+    texts = generate_texts(TextStore(fallback.folder, fallback.identity),
+                           {fkey: (jobs[key][0], write) for key, (fkey, write) in spare.items()}, batch_size=batch_size)
+    return {key: texts[fkey] for key, (fkey, _) in spare.items()}
 
 
 def generate_profiles(histories: Mapping[int, list[HistoryEntry]], writer: ProfileWriter, folder: Path, *,
@@ -195,30 +243,49 @@ def generate_profiles(histories: Mapping[int, list[HistoryEntry]], writer: Profi
 
 
 def _guarded(writer: ProfileWriter, fallback: ProfileWriter) -> Callable[[list[HistoryEntry]], UserProfiles | None]:
-    """`writer.write`, returning None where it fails (the caller then uses `fallback`).
+    """`writer.write`, returning None where it fails (the caller then uses `fallback`); see `FailureGuard`."""
+    guard = FailureGuard(writer.identity, fallback.identity)
+    return lambda history: guard(partial(writer.write, history))
 
-    After a run of failures (a server that is down) it stops asking, so 943 users do not each wait for a timeout.
+
+class FailureGuard:
+    """Runs one writer's calls, turning a failure into None (the caller then uses its fallback writer).
+
+    After `MAX_CONSECUTIVE_FAILURES` failures in a row (a server that is down) it stops asking, so 943 users do
+    not each wait for a timeout; a success in between resets the count. Safe to share between threads.
     """
-    lock = threading.Lock()
-    streak = [0]  # consecutive failures
 
-    def write(history: list[HistoryEntry]) -> UserProfiles | None:
-        with lock:
-            if streak[0] >= MAX_CONSECUTIVE_FAILURES:
-                return None
-        try:
-            written = writer.write(history)
-        except Exception as exc:  # noqa: BLE001 - any failure of one user's profile: use the fallback
-            with lock:
-                streak[0] += 1
-                if streak[0] == MAX_CONSECUTIVE_FAILURES:
-                    log.warning("profile writer %s failed %d times in a row (%s); the remaining profiles of this "
-                                "run are written by %s", writer.identity, streak[0], exc, fallback.identity)
-                elif streak[0] < MAX_CONSECUTIVE_FAILURES:
-                    log.warning("profile writer %s failed (%s); using %s", writer.identity, exc, fallback.identity)
+    def __init__(self, writer_identity: str, fallback_identity: str) -> None:
+        self.writer_identity = writer_identity
+        self.fallback_identity = fallback_identity
+        self._lock = threading.Lock()
+        self._streak = 0  # consecutive failures
+
+    @property
+    def given_up(self) -> bool:
+        """Whether the writer failed too often in a row to be asked again this run."""
+        with self._lock:
+            return self._streak >= MAX_CONSECUTIVE_FAILURES
+
+    def __call__(self, write: Callable[[], R]) -> R | None:
+        """`write()`, or None when it raises or the writer was given up on."""
+        if self.given_up:
             return None
-        with lock:
-            streak[0] = 0
+        try:
+            written = write()
+        except Exception as exc:  # noqa: BLE001 - any failure of one text or profile: use the fallback
+            self._failed(exc)
+            return None
+        with self._lock:
+            self._streak = 0
         return written
 
-    return write
+    def _failed(self, exc: Exception) -> None:
+        with self._lock:
+            self._streak += 1
+            streak = self._streak
+        if streak == MAX_CONSECUTIVE_FAILURES:
+            log.warning("profile writer %s failed %d times in a row (%s); the remaining profiles of this run are "
+                        "written by %s", self.writer_identity, streak, exc, self.fallback_identity)
+        elif streak < MAX_CONSECUTIVE_FAILURES:
+            log.warning("profile writer %s failed (%s); using %s", self.writer_identity, exc, self.fallback_identity)
