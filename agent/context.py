@@ -21,22 +21,25 @@ from convrec.core.encoder import TextEncoder, load_encoder
 from convrec.core.errors import UserError
 from convrec.core.llm import make_provider
 from convrec.core.settings import Settings
-from convrec.retrieval.documents import kg_facts_trustworthy
+from convrec.retrieval.documents import document_texts_for, kg_facts_trustworthy
 from convrec.retrieval.index import ItemIndex
 from convrec.training.configs import load_params
 from convrec.training.conversation_prior import ConversationPrior
 from convrec.training.conversation_prior import load_or_fit as load_conversation_prior
 from convrec.training.intent import load_or_train
 from convrec.training.interactions import Interactions
-from convrec.training.profiles.factory import make_profile_writer
+from convrec.training.profiles.factory import make_profile_writer, make_pte_writer
+from convrec.training.profiles.pte_writer import without_subject
 from convrec.training.rankers import REGISTRY
 from convrec.training.rankers.base import Ranker, fit_or_load, get_ranker
 from convrec.training.rankers.profiled import ProfileRanker
+from convrec.training.rankers.pte import PtERanker
 from convrec.training.stance import load_or_train as load_stance_model
 from convrec.training.text_inputs import TextInputs
 
 from .llm.provider import LLMProvider
 from .offline.provider import OfflineProvider
+from .profile_channel import ProfileChannel
 from .provider import Provider
 
 log = logging.getLogger(__name__)
@@ -71,6 +74,8 @@ class AgentOptions:
     retrieval_only: bool = False
     conversation_prior: bool = True
     co_mention_weight: float = 2.0
+    profile_channel: bool = True
+    profile_weight: float = 0.2
 
 
 @dataclass
@@ -88,6 +93,12 @@ class AgentContext:
     options: AgentOptions = field(default_factory=AgentOptions)
     profile_inputs: TextInputs | None = None  # what the profile ranker's profiles are written from
     conversation: ConversationPrior | None = None  # what people recommend in real dialogues
+    channel: ProfileChannel | None = None  # PtE's scores for a profile written from the conversation
+
+    @property
+    def profile_channel(self) -> ProfileChannel | None:
+        """The conversation-profile channel, unless the options switch it off."""
+        return self.channel if self.options.profile_channel else None
 
     @property
     def prior(self) -> ConversationPrior | None:
@@ -187,25 +198,39 @@ def load_context(settings: Settings, *, show_progress: bool = False, rebuild_ind
     catalogue = catalogue or full
     timings["catalogue"] = time.perf_counter() - start
 
+    encoder = load_encoder(settings.encoder_path)
+    cache = settings.models_dir
+    documents = document_texts_for(full)(full)  # the search documents without item profiles: what rankers read
+    interactions = Interactions.from_catalogue(catalogue)
+    channel, item_profiles = None, None
+    if settings.profile_channel == "pte":
+        start = time.perf_counter()
+        inputs_pte = _pte_inputs(settings, catalogue, documents, show_progress)
+        model = _fit_pte(inputs_pte, interactions, settings, show_progress)
+        channel = ProfileChannel(model, inputs_pte.embeddings, catalogue, show_progress=show_progress)
+        # The index states who each film is for from all of MovieLens, whatever rows an evaluation holds out.
+        item_profiles = _index_profiles(model if catalogue is full else _fit_pte(
+            _pte_inputs(settings, full, documents, show_progress), Interactions.from_catalogue(full), settings,
+            show_progress))
+        timings["profile_channel"] = time.perf_counter() - start
+
     start = time.perf_counter()
-    index = ItemIndex.open(settings, full, rebuild=rebuild_index, show_progress=show_progress)
+    index = ItemIndex.open(settings, full, rebuild=rebuild_index, show_progress=show_progress,
+                           item_profiles=item_profiles)
     timings["index"] = time.perf_counter() - start
 
     start = time.perf_counter()
-    interactions = Interactions.from_catalogue(catalogue)
-    cache = settings.models_dir
     rankers = {name: fit_or_load(name, interactions, cache_dir=cache, seed=0, params=load_params(name, "chat"),
                                  show_progress=show_progress) for name in history_rankers}
     timings["rankers"] = time.perf_counter() - start
 
-    encoder = load_encoder(settings.encoder_path)
     inputs = None
     if options.profile_ranker:
         start = time.perf_counter()
-        inputs = TextInputs(catalogue.items, catalogue.interactions,
-                            {item_id: document.text for item_id, document in index.documents.items()}, encoder,
-                            settings.data_dir / "text", writer=make_profile_writer(settings),
-                            show_progress=show_progress, item_embeddings=index.embeddings)
+        # The index's vectors embed these same texts only when no item profile was added to them.
+        inputs = TextInputs(catalogue.items, catalogue.interactions, documents, encoder, settings.data_dir / "text",
+                            writer=make_profile_writer(settings), show_progress=show_progress,
+                            item_embeddings=index.embeddings if item_profiles is None else None)
         rankers[options.profile_ranker] = fit_or_load(
             options.profile_ranker, interactions, cache_dir=cache, seed=0, show_progress=show_progress,
             params=load_params(options.profile_ranker, "chat"), inputs=inputs)
@@ -217,7 +242,40 @@ def load_context(settings: Settings, *, show_progress: bool = False, rebuild_ind
     log.info("Agent loaded in %.1fs (%s)", sum(timings.values()),
              ", ".join(f"{k} {v:.1f}s" for k, v in timings.items()))
     return AgentContext(settings, catalogue, index, interactions, rankers, provider,
-                        kg_facts_trustworthy(catalogue), timings, options, inputs, conversation)
+                        kg_facts_trustworthy(catalogue), timings, options, inputs, conversation, channel)
+
+
+def open_search_index(settings: Settings, *, rebuild: bool = False, show_progress: bool = False) -> ItemIndex:
+    """The app's search index, as `load_context` opens it (with PtE's item profiles when the channel is on)."""
+    full = load_catalogue(settings)
+    profiles = None
+    if settings.profile_channel == "pte":
+        documents = document_texts_for(full)(full)
+        profiles = _index_profiles(_fit_pte(_pte_inputs(settings, full, documents, show_progress),
+                                            Interactions.from_catalogue(full), settings, show_progress))
+    return ItemIndex.open(settings, full, rebuild=rebuild, show_progress=show_progress, item_profiles=profiles)
+
+
+def _pte_inputs(settings: Settings, catalogue: Catalogue, documents: dict[int, str],
+                show_progress: bool) -> TextInputs:
+    """What PtE's profiles and vectors are made from: the catalogue's rows and the search documents' texts."""
+    return TextInputs(catalogue.items, catalogue.interactions, documents, load_encoder(settings.encoder_path),
+                      settings.data_dir / "text", show_progress=show_progress, catalogue=catalogue,
+                      pte_writer=make_pte_writer(settings))
+
+
+def _fit_pte(inputs: TextInputs, interactions: Interactions, settings: Settings, show_progress: bool) -> PtERanker:
+    """PtE fitted once on `interactions` (its profiles written, embedded and cached on disk on the way)."""
+    model = fit_or_load("pte", interactions, cache_dir=settings.models_dir, seed=0, show_progress=show_progress,
+                        params=load_params("pte", "chat"), inputs=inputs)
+    if not isinstance(model, PtERanker):
+        raise TypeError(f"ranker 'pte' is a {type(model).__name__}, not PtE")
+    return model
+
+
+def _index_profiles(model: PtERanker) -> dict[int, str]:
+    """What the search documents add from PtE's item profiles: who each film is for (not its title line again)."""
+    return {item_id: without_subject(text) for item_id, text in model.item_profiles.items()}
 
 
 def is_profile_ranker(name: str) -> bool:

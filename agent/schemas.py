@@ -102,6 +102,8 @@ class CandidateRecord(BaseModel):
     preference: float = Field(default=0.0, description="soft preference match (mood genres), -1..1")
     conversation: float = Field(default=0.0, description="how often people recommend it in real dialogues given "
                                                          "the films named so far, normalised 0-1")
+    profile: float = Field(default=0.0, description="PtE's score for a profile written from the conversation, "
+                                                    "normalised 0-1")
 
 
 class RerankRequest(BaseModel):

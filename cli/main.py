@@ -87,13 +87,14 @@ def config() -> None:
 def index(
     rebuild: Annotated[bool, typer.Option("--rebuild", help="Rebuild even if the cached index is current.")] = False,
 ) -> None:
-    """Build (or check) the vector index of item documents; rebuilt only when data, template or encoder change."""
-    settings = _setup(verbose=True)
-    from convrec.core.data import load_catalogue
-    from convrec.retrieval.index import ItemIndex
+    """Build (or check) the vector index of item documents; rebuilt only when data, template or encoder change.
 
-    catalogue = load_catalogue(settings)
-    built = ItemIndex.open(settings, catalogue, rebuild=rebuild, show_progress=True)
+    With `CONVREC_PROFILE_CHANNEL=pte` (the default) the documents include PtE's item profiles, fitted once first.
+    """
+    settings = _setup(verbose=True)
+    from convrec.agent.context import open_search_index
+
+    built = open_search_index(settings, rebuild=rebuild, show_progress=True)
     state = f"built in {built.build_seconds:.1f}s" if built.built else "already current"
     print(f"index {built.key}: {len(built.documents)} documents, {state} ({settings.index_dir})")
 
@@ -345,7 +346,9 @@ def eval_dialogues(
     max_no_list: Annotated[float | None, typer.Option(help="Exit 1 when the share of cases with no list is above "
                                                            "this (e.g. 0.05), or when any case raised.")] = None,
     ablations: Annotated[bool, typer.Option("--ablations", help="Also run the agent with the conversation prior "
-                                                                "off (MovieLens popularity only).")] = False,
+                                                                "off (MovieLens popularity only), and with PtE's "
+                                                                "conversation-profile channel off when it is on "
+                                                                "(CONVREC_PROFILE_CHANNEL=pte).")] = False,
 ) -> None:
     """Real dialogues (He et al. protocol): each case's seeker turns in a fresh session, the last answer scored."""
     settings = _with_provider(_setup(verbose=True), provider)
@@ -357,7 +360,9 @@ def eval_dialogues(
 
     chosen = load_dialogue_cases(cases)[:limit]
     context = load_context(settings, show_progress=sys.stderr.isatty())
-    variants = {"conversation prior off": replace(context.options, conversation_prior=False)} if ablations else None
+    variants = {"conversation prior off": replace(context.options, conversation_prior=False),
+                **({"PtE channel off": replace(context.options, profile_channel=False)} if context.channel else {})
+                } if ablations else None
     results = run_dialogue_eval(context, chosen, top=top, folds=folds, ablations=variants,
                                 context_for_fold=held_out_context if folds > 1 else None,
                                 show_progress=sys.stderr.isatty())

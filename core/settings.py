@@ -63,6 +63,11 @@ class Settings(BaseSettings):
     profile_ranker: str = Field(
         default="tup", description="Ranker that scores known users from their stored profiles (tup: LLM-TUP's "
         "short- and long-term profiles; 'none' leaves known users to personal_ranker). Trains once on first start.")
+    profile_channel: Literal["pte", "none"] = Field(
+        default="none", description="Second ranking channel for people with no MovieLens history: 'pte' scores every "
+        "film for a profile written from the conversation with Profile-then-Embed, and adds its item profiles to the "
+        "search index's documents (PtE is fitted once, on first start: minutes). Off by default: on ReDial's "
+        "validation dialogues it did not lift Recall (reports/pte.md).")
     profile_writer: Literal["auto", "offline", "llm"] = Field(
         default="auto", description="Who writes user profiles: 'auto' (the LLM when CONVREC_LLM_PROVIDER is not "
         "offline, else offline), 'offline' (composed from the data) or 'llm'. LLM profiles are written once per "

@@ -219,9 +219,17 @@ def run_dialogue_eval(base: AgentContext, cases: Sequence[DialogueCase], *, top:
         results["baselines"]["conversation prior alone"] = _mean_recall(
             [score_list(prior, case)[1] for case, prior in prior_lists])
     results["ablations"] = {name: {**_mean_recall([o.recall for o in rows]),
-                                   "no_list_share": round(sum(not o.listed for o in rows) / len(rows), 4)}
+                                   "no_list_share": round(sum(not o.listed for o in rows) / len(rows), 4),
+                                   **_by_fold_group(rows)}
                             for name, rows in outcomes.items() if name != "agent"}
     return results
+
+
+def _by_fold_group(rows: list[CaseOutcome]) -> dict[str, dict[str, float]]:
+    """Recall on the tuning folds and on the check folds separately (a weight is chosen on the first only)."""
+    groups = {"tuning_folds": [o.recall for o in rows if o.fold in TUNING_FOLDS],
+              "check_folds": [o.recall for o in rows if o.fold not in TUNING_FOLDS]}
+    return {name: _mean_recall(recalls) for name, recalls in groups.items() if recalls}
 
 
 def _prior_ranking(context: AgentContext) -> list[int]:

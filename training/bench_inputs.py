@@ -87,6 +87,6 @@ def bench_text_inputs(settings: Settings, dataset: str, *, item_texts: ItemTexts
         if split.train_negatives is not None:
             negatives = (split.train[["user_id", "item_id"]].to_numpy(), split.train_negatives)
         return TextInputs(items, ratings, dict(texts), load_encoder(settings.encoder_path), folder,
-                          negatives=negatives, show_progress=show_progress)
+                          negatives=negatives, show_progress=show_progress, catalogue=catalogue)
 
     return inputs_for

@@ -138,12 +138,15 @@ def _slices_section(results: dict[str, Any]) -> list[str]:
     if users:
         notes.append("Test users per slice (seed 0): " + ", ".join(
             f"{SLICES[name]} {users[name]}" for name in present if name in users) + ".")
-    header = "| model | " + " | ".join(f"{SLICES[name]} {metric}" for name in present
-                                       for metric in ("ndcg@10", "recall@10")) + " |"
-    lines = [header, "|---" * (2 * len(present) + 1) + "|"]
+    columns = [(name, metric) for name in present for metric in ("ndcg@10", "recall@10")]
+    if any("new_items/recall@100" in stats for stats in summary.values()):
+        columns.append(("new_items", "recall@100"))
+        notes.append("New items are also scored at 100 (popularity ranks them last).")
+    header = "| model | " + " | ".join(f"{SLICES[name]} {metric}" for name, metric in columns) + " |"
+    lines = [header, "|---" * (len(columns) + 1) + "|"]
     for model, stats in summary.items():
-        lines.append(f"| {model} | " + " | ".join(_cell(stats.get(f"{name}/{metric}")) for name in present
-                                                  for metric in ("ndcg@10", "recall@10")) + " |")
+        lines.append(f"| {model} | " + " | ".join(_cell(stats.get(f"{name}/{metric}")) for name, metric in columns)
+                     + " |")
     return ["## Slices", "", "  \n".join(notes), "", *lines]
 
 

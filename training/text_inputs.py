@@ -19,7 +19,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from convrec.core.catalogue import Item
+from convrec.core.catalogue import Catalogue, Item
 from convrec.core.encoder import TextEncoder
 from convrec.core.hashing import content_hash
 from convrec.core.phrasing import join_words
@@ -28,6 +28,7 @@ from .interactions import Interactions
 from .profiles.embeddings import EmbeddingCache
 from .profiles.history import HistoryEntry, histories, history_of, ratings_lookup
 from .profiles.offline_writer import OfflineProfileWriter
+from .profiles.pte_writer import PtEWriter
 from .profiles.store import ProfileStore, generate_profiles, profile_key
 from .profiles.writer import ProfileWriter, UserProfiles
 
@@ -48,6 +49,10 @@ class TextInputs:
     workers: int = 1
     # Vectors of `item_texts` already computed with the same encoder (the retrieval index's), to skip encoding.
     item_embeddings: Callable[[list[int]], np.ndarray] | None = None
+    # PtE writes profiles from user demographics and ratings: a MovieLens catalogue (restricted to a split's
+    # training rows by the ranker) and the writer of its profiles (None: the offline one).
+    catalogue: Catalogue | None = None
+    pte_writer: PtEWriter | None = None
 
     @cached_property
     def lookup(self) -> dict[tuple[int, int], tuple[float, int]]:
@@ -69,7 +74,8 @@ class TextInputs:
             np.ascontiguousarray(frame.to_numpy(dtype=np.float64)).tobytes(),
             sorted((int(i), item.title, item.year, list(item.genres)) for i, item in self.items.items()),
             sorted((int(i), text) for i, text in self.item_texts.items()),
-            self.writer.identity, self.encoder.fingerprint, negatives, length=24,
+            self.writer.identity, self.encoder.fingerprint, negatives,
+            *([self.pte_writer.identity] if self.pte_writer is not None else []), length=24,
         )
 
     @property

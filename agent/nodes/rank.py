@@ -4,7 +4,9 @@ Known users with stored profiles: LLM-TUP scores the candidates from their short
 (films liked in the chat add the fallback ranker's score over history plus likes, half and half), and each
 candidate records which profile drove its score (the explanation may say so). Other known users: the
 personal ranker (item-kNN) over their rated history plus in-chat likes. Anonymous users who named films:
-the personal ranker over those. Anonymous users with nothing to go on: popularity.
+the personal ranker over those. Anonymous users with nothing to go on: popularity. A person with no MovieLens
+history whose conversation supports a profile (films they liked, genres they want or avoid) also gets PtE's score
+for that profile, a separate signal the rerank weighs (`AgentOptions.profile_weight`).
 """
 
 from __future__ import annotations
@@ -16,6 +18,7 @@ from langgraph.runtime import Runtime
 
 from ..context import AgentContext
 from ..preferences import conversation_scores, preference_score
+from ..profile_channel import conversation_profile
 from ..state import AgentState
 from .retrieve import history_positions
 
@@ -52,14 +55,30 @@ def rank(state: AgentState, runtime: Runtime[AgentContext]) -> dict[str, Any]:
     prior = conversation_scores(ctx.prior, prefs, ctx.options.co_mention_weight)
     conversation = _minmax(prior[positions]) if prior is not None and len(candidates) else np.zeros(len(candidates))
     liked_genres = frozenset(g for i in prefs.get("liked_items", [])[-3:] for g in ctx.catalogue.items[i].genres)
+    profiled = _conversation_profile_scores(ctx, state, positions)
     scored = []
-    for candidate, score, side, said in zip(candidates, personal, sides, conversation, strict=True):
+    for candidate, score, side, said, by_profile in zip(candidates, personal, sides, conversation, profiled,
+                                                        strict=True):
         item = ctx.catalogue.items[candidate["item_id"]]
         quality = popularity.get(item.item_id, 0.0)
         scored.append({**candidate, "personal": float(score), "popularity": quality, "conversation": float(said),
                        "preference": preference_score(item, prefs, quality, liked_genres, ctx.catalogue.genre_idf),
-                       "personal_source": source, "profile_side": side})
+                       "personal_source": source, "profile_side": side, "profile": float(by_profile)})
     return {"scored": scored}
+
+
+def _conversation_profile_scores(ctx: AgentContext, state: AgentState, positions: np.ndarray) -> np.ndarray:
+    """PtE's scores (0-1 over the candidates) for the profile the conversation supports; zeros where none applies.
+
+    Only for a person with no MovieLens history: a known user is ranked from their own ratings and profiles.
+    """
+    channel = ctx.profile_channel
+    if channel is None or state.get("user_id") is not None or not len(positions):
+        return np.zeros(len(positions))
+    profile = conversation_profile(state.get("prefs", {}), ctx.catalogue)
+    if profile is None:
+        return np.zeros(len(positions))
+    return _minmax(np.asarray(channel.scores(profile, positions), dtype=np.float64))
 
 
 def _profile_scores(ctx: AgentContext, user_id: int, positions: np.ndarray) -> tuple[np.ndarray, list[str | None]]:

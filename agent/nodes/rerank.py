@@ -61,12 +61,16 @@ def rerank(state: AgentState, runtime: Runtime[AgentContext]) -> dict[str, Any]:
         records.append(CandidateRecord(item_id=item.item_id, title=item.title, year=item.year,
                                        genres=list(item.genres), similarity=c["similarity"],
                                        personal=c["personal"], popularity=c["popularity"],
-                                       preference=c["preference"], conversation=c.get("conversation", 0.0)))
+                                       preference=c["preference"], conversation=c.get("conversation", 0.0),
+                                       profile=c.get("profile", 0.0)))
     if ctx.options.retrieval_only:
-        weights = {"similarity": 1.0, "personal": 0.0, "popularity": 0.0, "preference": 0.0, "conversation": 0.0}
+        weights = {"similarity": 1.0, "personal": 0.0, "popularity": 0.0, "preference": 0.0, "conversation": 0.0,
+                   "profile": 0.0}
         diversity = 1.0
     else:
         weights, diversity = weights_for(state, history_only), ctx.settings.mmr_lambda
+        if any(c.get("profile") for c in scored):  # a profile written from the conversation was scored
+            weights = {**weights, "profile": ctx.options.profile_weight}
         if state.get("prefs", {}).get("liked_items") and state.get("user_id") is None:
             diversity = SIMILAR_TO_NAMED_RELEVANCE
     request = RerankRequest(request=state.get("message", ""), candidates=records, top_n=top_n, weights=weights,

@@ -21,6 +21,7 @@ from convrec.retrieval.query import Constraints
 
 from ..context import AgentContext
 from ..preferences import constraints_of, conversation_scores, describe, query_text
+from ..profile_channel import conversation_profile
 from ..schemas import PreferenceUpdate
 from ..state import AgentState, Preferences
 from .update_preferences import REQUEST_KEYS, merge
@@ -150,7 +151,10 @@ def _like_the_named(ctx: AgentContext, prefs: Preferences, candidates: list[dict
 
 def _side_candidates(ctx: AgentContext, state: AgentState, constraints: Constraints, embedding: np.ndarray,
                      taken: set[int]) -> list[dict[str, Any]]:
-    """Films the conversation prior and the liked films' neighbours rank highest, with their query similarity."""
+    """Films the conversation prior, the liked films' neighbours and PtE's conversation profile rank highest.
+
+    Each comes with its query similarity.
+    """
     prefs = state.get("prefs", {})
     sources: list[np.ndarray] = []
     conversation = conversation_scores(ctx.prior, prefs, ctx.options.co_mention_weight)
@@ -159,6 +163,12 @@ def _side_candidates(ctx: AgentContext, state: AgentState, constraints: Constrai
     if prefs.get("liked_items"):
         positions, weights = history_positions(ctx, state)
         sources.append(np.asarray(ctx.personal.score_history(positions, None, weights), dtype=np.float64))
+    channel = ctx.profile_channel
+    profile = conversation_profile(prefs, ctx.catalogue) if channel is not None and state.get(
+        "user_id") is None else None
+    if channel is not None and profile is not None:  # PtE's channel: positive scores only, like the others
+        scores = np.asarray(channel.scores(profile), dtype=np.float64)
+        sources.append(scores - np.median(scores))
     added: list[int] = []
     for scores in sources:
         count = 0

@@ -11,7 +11,8 @@ import numpy as np
 
 from ..schemas import RerankRequest
 
-DEFAULT_WEIGHTS = {"similarity": 0.45, "personal": 0.25, "popularity": 0.15, "preference": 0.15, "conversation": 0.0}
+DEFAULT_WEIGHTS = {"similarity": 0.45, "personal": 0.25, "popularity": 0.15, "preference": 0.15, "conversation": 0.0,
+                   "profile": 0.0}
 SIGNALS = tuple(DEFAULT_WEIGHTS)
 
 EmbeddingLookup = Callable[[list[int]], np.ndarray]

@@ -57,6 +57,7 @@ def test_slices_equal_hand_computed_values(tmp_path) -> None:  # noqa: ANN001
     assert slices["tail_items"]["ndcg@10"] == pytest.approx((_ndcg(5) + _ndcg(8)) / 2)  # users 1 and 5
     assert slices["new_items"]["ndcg@10"] == pytest.approx(_ndcg(5))
     assert slices["new_items"]["mrr@10"] == pytest.approx(0.2)
+    assert "recall@100" not in slices["new_items"]  # 25 films: a list of 100 does not exist (ML-100K has 1,682)
     assert row["slice_users"] == {"cold_start_users": 2, "head_items": 3, "tail_items": 2, "new_items": 1}
     assert "sampled" not in row  # the sampled 1+100 table stays leave-one-out's
 
@@ -97,5 +98,9 @@ def test_report_shows_new_items_beside_head_and_tail() -> None:
                "runs": [{"model": "pop", "seed": 0, "slice_users": {"cold_start_users": 189, "new_items": 79}}]}
     report = render_markdown(results, "convrec bench")
     assert "| tail ndcg@10 | tail recall@10 | new-item ndcg@10 | new-item recall@10 |" in report
+    assert "recall@100" not in report  # only when the results have it
+    summary["pop"]["new_items/recall@100"] = {"mean": 0.25, "std": 0.0, "n": 1}
+    with_100 = render_markdown(results, "convrec bench")
+    assert "| new-item recall@10 | new-item recall@100 |" in with_100 and "| 0.2500 |" in with_100
     assert "Test users per slice (seed 0): cold-start 189, new-item 79." in report
     assert "New items: test items the split removed from training." in report

@@ -26,7 +26,16 @@ from typing import Literal, Protocol
 import numpy as np
 import pandas as pd
 
-from convrec.core.catalogue import AGE_BAND_MAX_P, AUDIENCE_MIN_LIFT, Audience, Catalogue, User, age_band, binomial_tail
+from convrec.core.catalogue import (
+    AGE_BAND_MAX_P,
+    AUDIENCE_MIN_LIFT,
+    Audience,
+    Catalogue,
+    Item,
+    User,
+    age_band,
+    binomial_tail,
+)
 from convrec.core.hashing import content_hash
 from convrec.core.phrasing import join_words, occupation_plural
 
@@ -48,6 +57,7 @@ LEANING_GENRES = 2  # genres beyond its own that an item's raters watch more tha
 MIN_RATERS_FOR_LEANINGS = 5  # fewer raters than this say nothing about what they watch
 
 GENDER_NAMES = {"F": "women", "M": "men"}
+ITEM_LEAD = "Target users'"  # what both parts of an item profile start with
 
 
 # ----- what a profile states ---------------------------------------------------------------------------
@@ -296,15 +306,25 @@ def item_facts(data: PtEData, item_id: int) -> Facts:
     audience = data.catalogue.audiences.get(item_id)
     genres = f": {', '.join(item.genres)}" if item.genres else ""
     if audience is None:
-        subject = f"{item.label}{genres}; not rated yet."
-        return Facts(identity=("unknown, nobody has rated it yet",), interests=("Unknown.",),
-                     interest_tags=tuple(f"genre:{g}" for g in item.genres), subject=subject)
+        return unrated_item_facts(item)
     count = f"{audience.n_ratings} user{'s' if audience.n_ratings != 1 else ''}"
     subject = f"{item.label}{genres}; rated by {count}, average {audience.mean_rating:.1f} of 5."
     identity, identity_tags = audience_clauses(audience, data.female_share)
     interests, interest_tags = rater_interests(data, item_id, audience)
     return Facts(identity=identity, interests=interests, identity_tags=identity_tags,
                  interest_tags=tuple(f"genre:{g}" for g in item.genres) + interest_tags, subject=subject)
+
+
+def unrated_item_facts(item: Item) -> Facts:
+    """The profile of a film nobody has rated: its title, year and genres, and no audience.
+
+    A new film has this profile; PtE's embedding stage also shows it for rated films now and then in training, so the
+    projection learns to place a film from this alone (`item_dropout`).
+    """
+    genres = f": {', '.join(item.genres)}" if item.genres else ""
+    return Facts(identity=("unknown, nobody has rated it yet",), interests=("Unknown.",),
+                 interest_tags=tuple(f"genre:{g}" for g in item.genres),
+                 subject=f"{item.label}{genres}; not rated yet.")
 
 
 def audience_clauses(audience: Audience, female_share: float) -> tuple[tuple[str, ...], tuple[str, ...]]:
@@ -408,9 +428,18 @@ class OfflinePtEWriter:
         return render(role, facts)
 
 
+def without_subject(text: str) -> str:
+    """An item profile without its opening subject line (title, genres, ratings): who the film is for.
+
+    The search documents state the subject already; the profile adds its audience and their interests.
+    """
+    start = text.find(f"{ITEM_LEAD} ")
+    return text[start:] if start >= 0 else text
+
+
 def render(role: Role, facts: Facts) -> str:
     """PtE's two-part form; identity clauses joined by commas, interest sentences by spaces."""
-    who = "User" if role == "user" else "Target users'"
+    who = "User" if role == "user" else ITEM_LEAD
     identity = f"{who} identity: {', '.join(facts.identity)}"
     interests = f"{who} interests: {' '.join(facts.interests)}"
     first, second = (interests, identity) if facts.interests_first else (identity, interests)

@@ -25,8 +25,7 @@ from .torch_common import FitContext, TorchParams, TorchRanker, Training, batch_
 
 if TYPE_CHECKING:
     import torch
-
-    from .bpr_net import BPRNet
+    from torch import nn
 
 log = logging.getLogger(__name__)
 
@@ -80,13 +79,21 @@ class BPR(TorchRanker):
         self.item_vectors = np.zeros((0, self.hparams.embedding_size), dtype=np.float32)
 
     # ----- what a subclass changes -------------------------------------------------------------------
-    def _network(self, data: Interactions) -> BPRNet:
+    def _network(self, data: Interactions) -> nn.Module:
         """Return a freshly initialised network for `data`'s users and items."""
         from .bpr_net import BPRNet
 
         return BPRNet(data.n_users, data.n_items, self.hparams.embedding_size, self.init)
 
-    def _loss(self, network: BPRNet, users: torch.Tensor, positives: torch.Tensor,
+    def _negative_weights(self, data: Interactions) -> np.ndarray | None:
+        """Per-item weights of negative sampling (None: uniform over every item, as RecBole's BPR and LightGCN)."""
+        return None
+
+    def _weight_decay(self) -> float:
+        """Adam's L2 penalty: none for BPR-MF and LightGCN, as RecBole's."""
+        return 0.0
+
+    def _loss(self, network: nn.Module, users: torch.Tensor, positives: torch.Tensor,
               negatives: torch.Tensor) -> torch.Tensor:
         """Mean BPR loss, -log sigmoid(s(u, i) - s(u, j)), over one batch of triples."""
         import torch.nn.functional as F  # noqa: N812
@@ -114,14 +121,17 @@ class BPR(TorchRanker):
             log.warning("%d user(s) interacted with every item: left out of training", len(np.unique(users[full])))
             users, positives = users[~full], positives[~full]
 
+        negative_weights = self._negative_weights(data)
+
         def setup(context: FitContext) -> Training:
             import torch
 
             network = self._network(data).to(context.device)
-            optimizer = torch.optim.Adam(network.parameters(), lr=self.hparams.learning_rate)
+            optimizer = torch.optim.Adam(network.parameters(), lr=self.hparams.learning_rate,
+                                         weight_decay=self._weight_decay())
 
             def train_epoch(epoch: int) -> float:
-                negatives = sample_negatives(matrix, users, context.rng)
+                negatives = sample_negatives(matrix, users, context.rng, negative_weights)
                 order = context.rng.permutation(len(users))
                 u_all, p_all, n_all = (torch.from_numpy(column[order]).to(context.device)
                                        for column in (users, positives, negatives))
@@ -133,7 +143,7 @@ class BPR(TorchRanker):
         self._fit_epochs(setup, seed=seed, show_progress=show_progress, validate=validate)
         return self
 
-    def _refresh(self, network: BPRNet) -> None:
+    def _refresh(self, network: nn.Module) -> None:
         """Cache the final vectors as float32 numpy arrays: scoring then needs no torch at all."""
         import torch
 

@@ -14,7 +14,7 @@ writes the squared norm. Everything else is BPR-MF's (bpr.py).
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any, ClassVar, Literal
+from typing import TYPE_CHECKING, Any, ClassVar, Literal, cast
 
 import numpy as np
 import scipy.sparse as sp
@@ -26,8 +26,8 @@ from .bpr import BPR, BPRParams
 
 if TYPE_CHECKING:
     import torch
+    from torch import nn
 
-    from .bpr_net import BPRNet
     from .lightgcn_net import LightGCNNet
 
 
@@ -74,7 +74,7 @@ class LightGCN(BPR):
         return LightGCNNet(data.n_users, data.n_items, hp.embedding_size, self.init,
                            normalized_adjacency(data.matrix), hp.n_layers)
 
-    def _loss(self, network: BPRNet, users: torch.Tensor, positives: torch.Tensor,
+    def _loss(self, network: nn.Module, users: torch.Tensor, positives: torch.Tensor,
               negatives: torch.Tensor) -> torch.Tensor:
         """BPR loss on propagated vectors plus reg_weight * (sum of the ego batches' L2 norms) / batch size."""
         import torch
@@ -82,6 +82,7 @@ class LightGCN(BPR):
         loss = super()._loss(network, users, positives, negatives)
         if self.hparams.reg_weight == 0.0:
             return loss
-        ego = (network.users.weight[users], network.items.weight[positives], network.items.weight[negatives])
+        net = cast("LightGCNNet", network)
+        ego = (net.users.weight[users], net.items.weight[positives], net.items.weight[negatives])
         penalty = sum(torch.linalg.vector_norm(e) for e in ego) / len(users)
         return loss + self.hparams.reg_weight * penalty
