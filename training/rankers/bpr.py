@@ -13,6 +13,7 @@ LightGCN (lightgcn.py) subclasses this ranker: both are pairwise BPR learners an
 from __future__ import annotations
 
 import logging
+from collections.abc import Iterable
 from typing import TYPE_CHECKING, Any, ClassVar, Literal, Self
 
 import numpy as np
@@ -62,6 +63,18 @@ def sample_negatives(matrix: sp.csr_matrix, users: np.ndarray, rng: np.random.Ge
         todo = todo[keys[found] == wanted] if len(keys) else todo[:0]
         negatives[todo] = draw(todo.size)
     return negatives
+
+
+def ego_penalty(batches: Iterable[torch.Tensor], batch_size: int) -> torch.Tensor:
+    """The sum of the batches' L2 (Frobenius) norms over the batch size: RecBole's EmbLoss with `require_pow` off.
+
+    LightGCN and PtE put it on the layer-0 embeddings of a batch's users, positives and negatives.
+    """
+    import torch
+
+    tensors = list(batches)
+    start = torch.zeros((), device=tensors[0].device) if tensors else torch.zeros(())
+    return sum((torch.linalg.vector_norm(t) for t in tensors), start) / batch_size
 
 
 @register("bpr")

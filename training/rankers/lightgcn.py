@@ -22,7 +22,7 @@ from pydantic import Field
 
 from ..interactions import Interactions
 from .base import RankerParams, register
-from .bpr import BPR, BPRParams
+from .bpr import BPR, BPRParams, ego_penalty
 
 if TYPE_CHECKING:
     import torch
@@ -77,12 +77,9 @@ class LightGCN(BPR):
     def _loss(self, network: nn.Module, users: torch.Tensor, positives: torch.Tensor,
               negatives: torch.Tensor) -> torch.Tensor:
         """BPR loss on propagated vectors plus reg_weight * (sum of the ego batches' L2 norms) / batch size."""
-        import torch
-
         loss = super()._loss(network, users, positives, negatives)
         if self.hparams.reg_weight == 0.0:
             return loss
         net = cast("LightGCNNet", network)
         ego = (net.users.weight[users], net.items.weight[positives], net.items.weight[negatives])
-        penalty = sum(torch.linalg.vector_norm(e) for e in ego) / len(users)
-        return loss + self.hparams.reg_weight * penalty
+        return loss + self.hparams.reg_weight * ego_penalty(ego, len(users))

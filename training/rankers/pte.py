@@ -39,7 +39,7 @@ from ..profiles.pte_refine import PtEProfiles, SelectionConfig, build_pte_profil
 from ..profiles.pte_writer import OfflinePtEWriter, PtEData, render, unrated_item_facts
 from ..text_inputs import item_text
 from .base import RankerParams, Validator, as_positions, register
-from .bpr import BPR, BPRParams
+from .bpr import BPR, BPRParams, ego_penalty
 from .lightgcn import normalized_adjacency
 
 if TYPE_CHECKING:
@@ -200,8 +200,6 @@ class PtERanker(BPR):
     def _loss(self, network: nn.Module, users: torch.Tensor, positives: torch.Tensor,
               negatives: torch.Tensor) -> torch.Tensor:
         """BPR loss plus reg_weight * (sum of the batch's ID-embedding L2 norms) / batch size, as LightGCN."""
-        import torch
-
         loss = super()._loss(network, users, positives, negatives)
         if self.hparams.reg_weight == 0.0:
             return loss
@@ -209,8 +207,7 @@ class PtERanker(BPR):
         ego = [net.users.weight[users]] if net.users is not None else []
         if net.items is not None:
             ego += [net.items.weight[positives], net.items.weight[negatives]]
-        penalty = sum((torch.linalg.vector_norm(e) for e in ego), torch.zeros((), device=users.device))
-        return loss + self.hparams.reg_weight * penalty / len(users)
+        return loss + self.hparams.reg_weight * ego_penalty(ego, len(users))
 
     def _refresh(self, network: nn.Module) -> None:
         """Cache the final vectors and the user side's profile head as numpy arrays."""
