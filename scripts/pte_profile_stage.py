@@ -21,7 +21,6 @@ from pathlib import Path
 from convrec.core.data import load_catalogue
 from convrec.core.encoder import load_encoder
 from convrec.core.settings import Settings
-from convrec.retrieval.documents import document_texts_for
 from convrec.training.interactions import Interactions
 from convrec.training.profiles.embeddings import EmbeddingCache
 from convrec.training.profiles.pte_refine import build_pte_profiles, embedding_movement, round_changes
@@ -42,8 +41,7 @@ def main() -> None:
     data = PtEData.build(catalogue, Interactions.from_catalogue(catalogue))
     data_seconds = time.perf_counter() - clock
     clock = time.perf_counter()
-    profiles = build_pte_profiles(data, folder / "pte", embed=embed, rounds=args.rounds,
-                                  item_texts=document_texts_for(catalogue)(catalogue), show_progress=True)
+    profiles = build_pte_profiles(data, folder / "pte", embed=embed, rounds=args.rounds, show_progress=True)
     summary = {
         "data_seconds": round(data_seconds, 1), "profile_stage_seconds": round(time.perf_counter() - clock, 1),
         "timings": {part: round(seconds, 1) for part, seconds in profiles.timings.items()},

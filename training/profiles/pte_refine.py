@@ -130,8 +130,8 @@ def score_group(candidates: np.ndarray, direction: np.ndarray, neighbours: np.nd
                       group_advantage(reward))
 
 
-def select_candidates(data: PtEData, texts: Mapping[int, list[str]], embed: Embed, config: SelectionConfig,
-                      item_texts: Mapping[int, str] | None = None) -> dict[int, GroupScore]:
+def select_candidates(data: PtEData, texts: Mapping[int, list[str]], embed: Embed,
+                      config: SelectionConfig) -> dict[int, GroupScore]:
     """Score every user's candidate texts (first = canonical) and return the scores of users with a choice."""
     users = [u for u, group in texts.items() if len(set(group)) > 1]
     if not users:
@@ -139,7 +139,7 @@ def select_candidates(data: PtEData, texts: Mapping[int, list[str]], embed: Embe
     unique = list(dict.fromkeys(t for u in texts for t in texts[u]))
     position = {t: i for i, t in enumerate(unique)}
     vectors = np.asarray(embed(unique), dtype=np.float64)
-    directions = _alignment_directions(data, embed, item_texts) if config.collab_reward else {}
+    directions = _alignment_directions(data, embed) if config.collab_reward else {}
     canonical = {u: vectors[position[group[0]]] for u, group in texts.items()}
     dim = vectors.shape[1]
     scores = {}
@@ -151,11 +151,15 @@ def select_candidates(data: PtEData, texts: Mapping[int, list[str]], embed: Embe
     return scores
 
 
-def _alignment_directions(data: PtEData, embed: Embed, item_texts: Mapping[int, str] | None) -> dict[int, np.ndarray]:
-    """Per user, mean(own training film vectors) - mean(all film vectors)."""
+def _alignment_directions(data: PtEData, embed: Embed) -> dict[int, np.ndarray]:
+    """Per user, mean(own training film vectors) - mean(all film vectors).
+
+    A film is its title, year and genres (`item_text`), what a profile names it by. The longer search documents
+    took as long to encode as a third of the candidates (35 s on 2 cores; reports/pte.md).
+    """
     ids = data.matrix.item_ids
     items = data.catalogue.items
-    texts = [(item_texts or {}).get(int(i)) or item_text(items[int(i)]) for i in ids]
+    texts = [item_text(items[int(i)]) for i in ids]
     item_vectors = np.asarray(embed(texts), dtype=np.float64)
     r = data.matrix.matrix.astype(np.float64)
     counts = np.asarray(r.sum(axis=1)).reshape(-1)
@@ -334,14 +338,13 @@ class PtEProfiles:
 
 def build_pte_profiles(data: PtEData, folder: Path, *, embed: Embed | None = None, writer: PtEWriter | None = None,
                        rounds: int = DEFAULT_ROUNDS, selection: SelectionConfig = SelectionConfig(),
-                       item_texts: Mapping[int, str] | None = None, batch_size: int = 256,
+                       batch_size: int = 256,
                        show_progress: bool = False, fallback: PtEWriter | None = None,
                        workers: int = 1) -> PtEProfiles:
     """Write (or read back) the candidates, keep each user's best, then refine for `rounds` rounds.
 
     `embed` is needed only to select among candidates (without it, or with `selection.select` off, the first
-    candidate is kept). `item_texts` are the film texts the alignment reward compares with (default: title,
-    year and genres). With `fallback` (an LLM `writer` with `OfflinePtEWriter()`), a text `writer` fails on is
+    candidate is kept). With `fallback` (an LLM `writer` with `OfflinePtEWriter()`), a text `writer` fails on is
     written by the fallback and stored under the fallback's identity, so the next run asks `writer` again; one
     guard watches `writer` over the whole run, so a server that is down is given up on once. `workers` > 1
     writes a batch's texts concurrently (a language-model server taking parallel requests).
@@ -367,7 +370,7 @@ def build_pte_profiles(data: PtEData, folder: Path, *, embed: Embed | None = Non
     timings["round0_write"] = time.perf_counter() - clock
 
     clock = time.perf_counter()
-    scores = select_candidates(data, candidate_texts, embed, selection, item_texts) if embed is not None and \
+    scores = select_candidates(data, candidate_texts, embed, selection) if embed is not None and \
         len(variants) > 1 else {}
     pick = {u: scores[u].chosen if u in scores else 0 for u in user_ids}
     timings["selection"] = time.perf_counter() - clock

@@ -80,8 +80,8 @@ class PtERanker(BPR):
     """PtE on its default backbone; see the module docstring."""
 
     # 2: negatives only among films rated in training; the profile texts saved with the model; unrated forms;
-    # isolated graph nodes keep their layer-0 vector
-    version: ClassVar[int] = 2
+    # isolated graph nodes keep their layer-0 vector. 3: three candidates per user, not four
+    version: ClassVar[int] = 3
     needs_text: ClassVar[bool] = True
     Params: ClassVar[type[RankerParams]] = PtEParams
     init: ClassVar[Literal["normal", "uniform"]] = "normal"
@@ -127,8 +127,7 @@ class PtERanker(BPR):
         fallback = None if isinstance(writer, OfflinePtEWriter) else OfflinePtEWriter()  # a model's failures
         return build_pte_profiles(PtEData.build(inputs.catalogue, data), inputs.cache_dir / "pte", embed=embed,
                                   writer=writer, fallback=fallback, rounds=self.hparams.rounds,
-                                  selection=self.selection, item_texts=inputs.item_texts,
-                                  show_progress=inputs.show_progress, workers=inputs.workers)
+                                  selection=self.selection, show_progress=inputs.show_progress, workers=inputs.workers)
 
     def _features(self, data: Interactions) -> tuple[np.ndarray | None, list[np.ndarray], list[np.ndarray]]:
         """User profile vectors (or None), then the items' feature vectors as switched on (text, profile).
