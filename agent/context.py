@@ -219,18 +219,24 @@ def load_context(settings: Settings, *, show_progress: bool = False, rebuild_ind
                            item_profiles=item_profiles)
     timings["index"] = time.perf_counter() - start
 
-    start = time.perf_counter()
-    rankers = {name: fit_or_load(name, interactions, cache_dir=cache, seed=0, params=load_params(name, "chat"),
-                                 show_progress=show_progress) for name in history_rankers}
-    timings["rankers"] = time.perf_counter() - start
-
     inputs = None
-    if options.profile_ranker:
-        start = time.perf_counter()
-        # The index's vectors embed these same texts only when no item profile was added to them.
+    if options.profile_ranker or any(REGISTRY[name].needs_text for name in history_rankers):
+        # What text rankers read (titles, documents, profiles). The index's vectors embed these same texts only
+        # when no item profile was added to them.
         inputs = TextInputs(catalogue.items, catalogue.interactions, documents, encoder, settings.data_dir / "text",
                             writer=make_profile_writer(settings), show_progress=show_progress,
                             item_embeddings=index.embeddings if item_profiles is None else None)
+
+    start = time.perf_counter()
+    # A text ranker as personal ranker (DUIP reads titles) gets the texts; the others the matrix alone.
+    rankers = {name: fit_or_load(name, interactions, cache_dir=cache, seed=0, params=load_params(name, "chat"),
+                                 show_progress=show_progress, inputs=inputs if REGISTRY[name].needs_text else None)
+               for name in history_rankers}
+    timings["rankers"] = time.perf_counter() - start
+
+    if options.profile_ranker:
+        assert inputs is not None
+        start = time.perf_counter()
         rankers[options.profile_ranker] = fit_or_load(
             options.profile_ranker, interactions, cache_dir=cache, seed=0, show_progress=show_progress,
             params=load_params(options.profile_ranker, "chat"), inputs=inputs)

@@ -59,7 +59,7 @@ class Settings(BaseSettings):
         "past it, the remaining steps use the offline path.")
     personal_ranker: str = Field(
         default="itemknn", description="Ranker that scores known users' histories and named films in the chat "
-        "(pop, itemknn, bpr, lightgcn, gru4rec, sasrec; neural ones train once on first start, then are cached).")
+        "(pop, itemknn, bpr, lightgcn, gru4rec, sasrec, duip; neural ones train once on first start, then are cached).")
     profile_ranker: str = Field(
         default="tup", description="Ranker that scores known users from their stored profiles (tup: LLM-TUP's "
         "short- and long-term profiles; 'none' leaves known users to personal_ranker). Trains once on first start.")

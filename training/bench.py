@@ -34,7 +34,7 @@ from .metrics import KS
 from .rankers import REGISTRY
 from .rankers.base import META_FILE, Ranker, cache_key, fit_or_load, get_ranker
 from .rankers.profiled import ProfileRanker
-from .rankers.torch_common import pick_device
+from .rankers.torch_common import TorchRanker, pick_device
 from .resources import measure
 from .significance import BASELINES, METRICS, paired_difference
 from .splits import PROTOCOLS, Split, load_or_make_split
@@ -103,6 +103,10 @@ def fit_cached(name: str, params: dict[str, Any], split: Split, train: Interacti
                              validate=validate, validation_key=valid.fingerprint(), inputs=inputs)
     cost = {"train_seconds": round(usage.seconds, 2), "peak_rss_mb": usage.peak_rss_mb,
             "peak_cuda_mb": usage.peak_cuda_mb, "best_epoch": best_epoch(fitted)}
+    if isinstance(fitted, TorchRanker):
+        trainable, total = fitted.parameter_counts()
+        cost.update(epochs=fitted.epochs_trained, trainable_parameters=trainable, parameters=total,
+                    fit_seconds=round(fitted.fit_seconds, 2))
     if folder.is_dir():
         timing_file.write_text(json.dumps(cost))
     return fitted, {**cost, "cached": False}

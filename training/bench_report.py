@@ -76,7 +76,9 @@ def render_markdown(results: dict[str, Any], command: str, extra_rows: list[dict
            "lower item id. Early stopping on validation NDCG@10.  ",
            f"Machine: {results['machine']}." + (" **Quick mode: few epochs, not a real result.**"
                                                  if results.get("quick") else ""), ""]
-    out += ["## Main table (test)", "", *_table(summary, MAIN_COLUMNS), ""]
+    # DUIP's paper reports HR@1 and NDCG@1 on its chronological split: shown there beside the standard columns.
+    columns = (*MAIN_COLUMNS, "hit@1", "ndcg@1") if results["protocol"] == "chrono" else MAIN_COLUMNS
+    out += ["## Main table (test)", "", *_table(summary, columns), ""]
     references = [r for r in REFERENCES if r["dataset"] == results["dataset"] and r["protocol"] == protocol
                   and r["model"].lower() in summary]
     if references or extra_rows:
@@ -109,6 +111,7 @@ def render_markdown(results: dict[str, Any], command: str, extra_rows: list[dict
         out.append(f"| {model} | {_cell(stats.get('coverage@10'), 3)} | {_cell(stats.get('avg_pop@10'), 1)} | "
                    f"{_cell(stats.get('train_seconds'), 1)} | {_cell(stats.get('peak_rss_mb'), 0)} | "
                    f"{_cell(stats.get('users_per_second'), 0)} |")
+    out += _network_section(results)
     out += _paired_section(results)
     out += _profile_section(results)
     if any("sampled/ndcg@10" in stats for stats in summary.values()):
@@ -121,6 +124,23 @@ def render_markdown(results: dict[str, Any], command: str, extra_rows: list[dict
             + (", `fusion_weights.png` (LLM-TUP's per-user weights)." if "tup" in summary else "."),
             ""]
     return "\n".join(out)
+
+
+def _network_section(results: dict[str, Any]) -> list[str]:
+    """Per torch model (its first recorded seed): parameters, epochs and seconds per epoch."""
+    rows = {}
+    for run in results["runs"]:
+        if run.get("parameters") and run.get("epochs") and run["model"] not in rows:
+            rows[run["model"]] = run
+    if not rows:
+        return []
+    out = ["", "Torch networks with a recorded fit: parameters, trainable "
+           "ones (a frozen language model counts in the first only), epochs run and seconds per epoch (validation "
+           "included).", "", "| model | parameters | trainable | epochs | s / epoch |", "|---|---|---|---|---|"]
+    for model, run in rows.items():
+        out.append(f"| {model} | {run['parameters']:,} | {run['trainable_parameters']:,} | {run['epochs']} | "
+                   f"{run['fit_seconds'] / run['epochs']:.1f} |")
+    return out
 
 
 def _slices_section(results: dict[str, Any]) -> list[str]:

@@ -86,3 +86,18 @@ def test_temporal_negatives_see_only_the_training_rows(tiny_catalogue: Catalogue
     moved.loc[later, "item_id"] = spare[0]
     again = make_split(moved, users, tiny_catalogue.item_ids, dataset="t", protocol="temporal", seed=3)
     assert again.train.equals(split.train) and np.array_equal(again.train_negatives, split.train_negatives)
+
+
+def test_chrono_report_shows_hit_and_ndcg_at_1_and_torch_costs(tiny_catalogue: Catalogue, tmp_path) -> None:  # noqa: ANN001
+    """DUIP's protocol reports HR@1 and NDCG@1; a torch ranker's parameters and seconds per epoch are recorded."""
+    frame = tiny_catalogue.interactions.sort_values("file_order", kind="stable")
+    users = np.array(sorted(tiny_catalogue.users))
+    config = BenchConfig(dataset="tiny", protocol="chrono", models=["pop", "gru4rec"], seeds=1, sampled=False,
+                         overrides={"gru4rec": {"epochs": 2}})
+    results = run_bench(config, frame, users, tiny_catalogue.item_ids, cache_dir=tmp_path, show_progress=False)
+    report = render_markdown(results, "convrec bench --protocol chrono")
+    assert "| model | recall@10 | ndcg@10 | hit@10 | mrr@10 | precision@10 | recall@20 | ndcg@20 | hit@1 | ndcg@1 |" \
+        in report
+    run = next(r for r in results["runs"] if r["model"] == "gru4rec")
+    assert run["epochs"] == 2 and run["parameters"] == run["trainable_parameters"] > 0
+    assert f"| gru4rec | {run['parameters']:,} | {run['trainable_parameters']:,} | 2 | " in report

@@ -136,7 +136,7 @@ class SequentialRanker(TorchRanker):
         shuffled by a torch generator seeded with `seed`.
         """
         hp = self.hparams
-        self.history = _require_sequences(data)
+        self.history = require_sequences(data)
         inputs, targets = training_windows(self.history, hp.max_seq_length, hp.train_stride)
 
         def setup(context: FitContext) -> Training:
@@ -180,7 +180,7 @@ class SequentialRanker(TorchRanker):
         fitted_items = None if self.module is None else _item_embedding(self.module).num_embeddings - 1
         if fitted_items is not None and data.n_items != fitted_items:
             raise ValueError(f"the history has {data.n_items} item columns, the model was fitted on {fitted_items}")
-        self.history = _require_sequences(data)
+        self.history = require_sequences(data)
 
     def score(self, users: np.ndarray, items: np.ndarray | None = None) -> np.ndarray:
         """Logits of each item as the next one after the user's current history (its last items)."""
@@ -230,9 +230,7 @@ class SequentialRanker(TorchRanker):
         module = self._require_module()
         state = {f"{STATE_PREFIX}{key}": value.detach().cpu().numpy().astype(np.float32)
                  for key, value in module.state_dict().items()}
-        lengths = np.array([len(s) for s in self.history], dtype=np.int64)
-        flat = np.concatenate([np.asarray(s, dtype=np.int64) for s in self.history] or [np.zeros(0, np.int64)])
-        return {**state, "history_items": flat, "history_offsets": np.r_[0, np.cumsum(lengths)].astype(np.int64)}
+        return {**state, **history_arrays(self.history)}
 
     def _restore(self, arrays: dict[str, np.ndarray]) -> None:
         import torch
@@ -244,8 +242,20 @@ class SequentialRanker(TorchRanker):
             module = self._build(n_items)
         module.load_state_dict(state)
         self.module = module.to(pick_device(self.hparams.device)).eval()
-        flat, offsets = arrays["history_items"], arrays["history_offsets"]
-        self.history = tuple(flat[offsets[i]:offsets[i + 1]].astype(np.int64) for i in range(len(offsets) - 1))
+        self.history = history_from_arrays(arrays)
+
+
+def history_arrays(history: tuple[np.ndarray, ...]) -> dict[str, np.ndarray]:
+    """Every user's item columns as two flat arrays (items, offsets) a saved model can hold without pickle."""
+    lengths = np.array([len(s) for s in history], dtype=np.int64)
+    flat = np.concatenate([np.asarray(s, dtype=np.int64) for s in history] or [np.zeros(0, np.int64)])
+    return {"history_items": flat, "history_offsets": np.r_[0, np.cumsum(lengths)].astype(np.int64)}
+
+
+def history_from_arrays(arrays: dict[str, np.ndarray]) -> tuple[np.ndarray, ...]:
+    """The histories `history_arrays` flattened."""
+    flat, offsets = arrays["history_items"], arrays["history_offsets"]
+    return tuple(flat[offsets[i]:offsets[i + 1]].astype(np.int64) for i in range(len(offsets) - 1))
 
 
 def _item_embedding(module: nn.Module) -> nn.Embedding:
@@ -259,7 +269,8 @@ def _trim(inputs: torch.Tensor, targets: torch.Tensor) -> tuple[torch.Tensor, to
     return inputs[:, first:], targets[:, first:]
 
 
-def _require_sequences(data: Interactions) -> tuple[np.ndarray, ...]:
+def require_sequences(data: Interactions) -> tuple[np.ndarray, ...]:
+    """The time-ordered item columns of every user (an error when `data` was built without timestamps)."""
     if data.sequences is None:
         raise ValueError("sequential rankers need time-ordered interactions (build them from a frame with "
                          "timestamps)")

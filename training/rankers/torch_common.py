@@ -299,6 +299,17 @@ class TorchRanker(Ranker):
             return self.stopping.best_epoch
         return self._saved_best_epoch
 
+    def parameter_counts(self) -> tuple[int, int]:
+        """(trainable, total) parameters of the networks this ranker holds (a frozen language model counts in total)."""
+        import torch
+
+        seen: dict[int, torch.nn.Parameter] = {}
+        for value in vars(self).values():
+            if isinstance(value, torch.nn.Module):
+                seen.update((id(p), p) for p in value.parameters())
+        trainable = sum(p.numel() for p in seen.values() if p.requires_grad)
+        return trainable, sum(p.numel() for p in seen.values())
+
     def _fit_epochs(self, setup: Callable[[FitContext], Training], *, seed: int, show_progress: bool,
                     validate: Validator | None) -> None:
         """Train through `fit_epochs` with this ranker's params and validator; record what happened."""
